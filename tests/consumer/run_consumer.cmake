@@ -1,0 +1,14 @@
+# Installs moodnet from MOODNET_BUILD_DIR into WORK_DIR/prefix, then configures, builds and runs the
+# consumer project against that prefix. Any failing step fails the test.
+file(REMOVE_RECURSE ${WORK_DIR})
+function(run)
+  execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "consumer check: `${ARGV}` failed with ${rc}")
+  endif()
+endfunction()
+run(${CMAKE_COMMAND} --install ${MOODNET_BUILD_DIR} --prefix ${WORK_DIR}/prefix)
+run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+run(${WORK_DIR}/build/consumer)
