@@ -1,0 +1,280 @@
+#pragma once
+// Depthwise 2-D convolution (channel multiplier 1, PyTorch groups == C), NCHW, forward and backward.
+//
+//   x: [N, C, H, W]   w: [C, 1, R, S]   bias: [C] or nullptr   y: [N, C, Ho, Wo]
+//   y[n,c,oh,ow] = bias[c] + sum_{r,s} w[c,r,s] * x[n, c, oh*sh - ph + r, ow*sw - pw + s]
+//
+// Why a direct kernel and not im2col + GEMM: each output needs only R*S multiply-adds from one
+// plane, so an im2col matrix would be R*S times larger than the work it feeds. Instead every plane
+// is copied once into a small per-thread scratch buffer with its zero padding already in place and
+// its columns split by phase (column index mod stride_w):
+//
+//   padded plane, stride_w = 2                      phase-split copy (what the inner loop reads)
+//   col:  0  1  2  3  4  5  6  7  ...               phase 0: cols 0 2 4 6 ...  (wq entries)
+//        [0][a][b][c][d][e][f][g] ...  ─────►        phase 1: cols 1 3 5 7 ...  (wq entries)
+//         ^ pad_w zeros                              row r of the padded plane = sw rows of wq
+//
+// so the input column ow*sw + s is element (ow + s/sw) of phase s%sw: for every kernel tap (r, s)
+// the inputs of one output row are *contiguous* for any stride. The inner loop runs along the
+// output width with no bounds checks (the borders were handled once by the copy) and vectorises:
+//
+//   for oh:                              // one output row
+//     for ow (simd):                     // 3x3: 9 contiguous loads, 9 FMAs, 1 store per output
+//       y[oh,ow] = b + sum_{r,s} w[r,s] * xp[phase s%sw of row oh*sh+r][ow + s/sw]
+//
+// 3x3 and 5x5 have a fused fixed-size inner loop; other kernel sizes accumulate tap by tap.
+// Planes (n, c) are independent and are spread over the threads.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "moodnet/core/error.hpp"
+#include "moodnet/core/parallel.hpp"
+#include "moodnet/core/workspace.hpp"
+
+namespace moodnet::kernels {
+
+struct DepthwiseConv2dParams {
+  std::int64_t N = 0, C = 0, H = 0, W = 0;  // input [N, C, H, W]
+  std::int64_t R = 3, S = 3;                // kernel height, width (weight [C, 1, R, S])
+  std::int64_t stride_h = 1, stride_w = 1;
+  std::int64_t pad_h = 0, pad_w = 0;
+
+  std::int64_t out_h() const { return (H + 2 * pad_h - R) / stride_h + 1; }
+  std::int64_t out_w() const { return (W + 2 * pad_w - S) / stride_w + 1; }
+
+  // Throws moodnet::Error naming the bad value.
+  void validate() const {
+    MOODNET_CHECK(N >= 1 && C >= 1 && H >= 1 && W >= 1, "depthwise_conv2d: sizes must be >= 1, got N=", N,
+                  " C=", C, " H=", H, " W=", W);
+    MOODNET_CHECK(R >= 1 && S >= 1, "depthwise_conv2d: kernel must be >= 1x1, got R=", R, " S=", S);
+    MOODNET_CHECK(stride_h >= 1 && stride_w >= 1, "depthwise_conv2d: strides must be >= 1, got stride_h=",
+                  stride_h, " stride_w=", stride_w);
+    MOODNET_CHECK(pad_h >= 0 && pad_h < R && pad_w >= 0 && pad_w < S,
+                  "depthwise_conv2d: padding must be in [0, kernel), got pad_h=", pad_h, " pad_w=", pad_w,
+                  " for kernel ", R, "x", S);
+    MOODNET_CHECK(H + 2 * pad_h >= R && W + 2 * pad_w >= S, "depthwise_conv2d: kernel ", R, "x", S,
+                  " larger than the padded input ", H + 2 * pad_h, "x", W + 2 * pad_w);
+  }
+};
+
+namespace detail {
+
+// Geometry of the padded, phase-split copy of one plane: `rows` padded rows, each stored as `sw`
+// phases of `wq` elements; padded column col lives at [(row * sw + col % sw) * wq + col / sw].
+struct DwPlane {
+  std::int64_t rows = 0, sw = 1, wq = 0;
+  std::int64_t size() const { return rows * sw * wq; }
+  std::int64_t at(std::int64_t row, std::int64_t col) const { return (row * sw + col % sw) * wq + col / sw; }
+};
+
+inline DwPlane dw_plane(std::int64_t H, std::int64_t W, std::int64_t ph, std::int64_t pw, std::int64_t sw) {
+  return {H + 2 * ph, sw, (W + 2 * pw + sw - 1) / sw};
+}
+
+// xp <- plane x ([H, W]) with ph/pw zeros around it, phase-split (see the header comment).
+template <class T>
+inline void dw_pad_plane(const T* x, std::int64_t H, std::int64_t W, std::int64_t ph, std::int64_t pw,
+                         const DwPlane& g, T* xp) {
+  std::fill(xp, xp + g.size(), T(0));
+  for (std::int64_t ih = 0; ih < H; ++ih) {
+    const T* xr = x + ih * W;
+    if (g.sw == 1) {
+      std::memcpy(xp + g.at(ih + ph, pw), xr, sizeof(T) * static_cast<std::size_t>(W));
+    } else {
+      for (std::int64_t iw = 0; iw < W; ++iw) xp[g.at(ih + ph, iw + pw)] = xr[iw];
+    }
+  }
+}
+
+// x plane ([H, W]) <- the interior of a padded, phase-split plane (inverse of dw_pad_plane).
+template <class T>
+inline void dw_crop_plane(const T* xp, const DwPlane& g, std::int64_t H, std::int64_t W, std::int64_t ph,
+                          std::int64_t pw, T* x) {
+  for (std::int64_t ih = 0; ih < H; ++ih)
+    for (std::int64_t iw = 0; iw < W; ++iw) x[ih * W + iw] = xp[g.at(ih + ph, iw + pw)];
+}
+
+// One output plane from a padded input plane. y: [Ho, Wo]; w: [R, S]; K > 0 fixes R = S = K.
+template <int K, class T>
+inline void dw_plane_forward(const T* xp, const DwPlane& g, std::int64_t Ho, std::int64_t Wo, std::int64_t R,
+                             std::int64_t S, std::int64_t sh, const T* w, T bias, T* y) {
+  if constexpr (K > 0) {
+    T wk[K * K];
+    for (int k = 0; k < K * K; ++k) wk[k] = w[k];
+    for (std::int64_t oh = 0; oh < Ho; ++oh) {
+      const T* rows[K * K];
+      for (int r = 0; r < K; ++r)
+        for (int s = 0; s < K; ++s) rows[r * K + s] = xp + g.at(oh * sh + r, s);
+      T* yr = y + oh * Wo;
+#pragma omp simd
+      for (std::int64_t ow = 0; ow < Wo; ++ow) {
+        T acc = bias;
+        for (int k = 0; k < K * K; ++k) acc += wk[k] * rows[k][ow];
+        yr[ow] = acc;
+      }
+    }
+  } else {
+    for (std::int64_t oh = 0; oh < Ho; ++oh) {
+      T* yr = y + oh * Wo;
+      std::fill(yr, yr + Wo, bias);
+      for (std::int64_t r = 0; r < R; ++r)
+        for (std::int64_t s = 0; s < S; ++s) {
+          const T ws = w[r * S + s];
+          const T* xr = xp + g.at(oh * sh + r, s);
+#pragma omp simd
+          for (std::int64_t ow = 0; ow < Wo; ++ow) yr[ow] += ws * xr[ow];
+        }
+    }
+  }
+}
+
+template <class T>
+inline void dw_plane_forward_any(const T* xp, const DwPlane& g, std::int64_t Ho, std::int64_t Wo,
+                                 std::int64_t R, std::int64_t S, std::int64_t sh, const T* w, T bias, T* y) {
+  if (R == 3 && S == 3)
+    dw_plane_forward<3>(xp, g, Ho, Wo, R, S, sh, w, bias, y);
+  else if (R == 5 && S == 5)
+    dw_plane_forward<5>(xp, g, Ho, Wo, R, S, sh, w, bias, y);
+  else
+    dw_plane_forward<0>(xp, g, Ho, Wo, R, S, sh, w, bias, y);
+}
+
+// Sizes every per-thread slot before the parallel region (get() may allocate; inside the region
+// each thread only reads its own, already large enough, slot).
+template <class T>
+inline void dw_reserve(Workspace& ws, std::int64_t n) {
+  const int nt = num_threads();
+  ws.reserve_slots(nt);
+  for (int t = 0; t < nt; ++t) ws.get<T>(t, n);
+}
+
+}  // namespace detail
+
+// y = depthwise_conv(x, w) + bias.
+// x: [N, C, H, W]; w: [C, 1, R, S]; bias: [C] or nullptr; y: [N, C, Ho, Wo] (overwritten).
+// ws: scratch, one slot per thread, each one padded plane.
+template <class T>
+inline void depthwise_conv2d_forward(const DepthwiseConv2dParams& p, const T* x, const T* w, const T* bias, T* y,
+                                     Workspace& ws) {
+  p.validate();
+  const std::int64_t Ho = p.out_h(), Wo = p.out_w();
+  const detail::DwPlane g = detail::dw_plane(p.H, p.W, p.pad_h, p.pad_w, p.stride_w);
+  detail::dw_reserve<T>(ws, g.size());
+  parallel_for(p.N * p.C, [&](std::int64_t nc) {
+    const std::int64_t c = nc % p.C;
+    T* xp = ws.get<T>(thread_index(), g.size());
+    detail::dw_pad_plane(x + nc * p.H * p.W, p.H, p.W, p.pad_h, p.pad_w, g, xp);
+    detail::dw_plane_forward_any(xp, g, Ho, Wo, p.R, p.S, p.stride_h, w + c * p.R * p.S,
+                                 bias ? bias[c] : T(0), y + nc * Ho * Wo);
+  });
+}
+
+// dx = dL/dx (overwritten).
+// dy: [N, C, Ho, Wo]; w: [C, 1, R, S]; dx: [N, C, H, W].
+//   dx[n,c,ih,iw] = sum over (oh, ow, r, s) with oh*sh - ph + r = ih, ow*sw - pw + s = iw
+//                   of w[c,r,s] * dy[n,c,oh,ow]
+// Stride 1: that is the forward correlation of dy, zero-padded by (R-1-ph, S-1-pw), with the
+// kernel rotated by 180 degrees — so it reuses the forward plane kernel (gather, vectorised).
+// Stride > 1: each dy row is scattered tap by tap into a zeroed padded, phase-split dx plane
+// (contiguous for every tap thanks to the phase split), whose interior is then copied out.
+template <class T>
+inline void depthwise_conv2d_backward_input(const DepthwiseConv2dParams& p, const T* dy, const T* w, T* dx,
+                                            Workspace& ws) {
+  p.validate();
+  const std::int64_t Ho = p.out_h(), Wo = p.out_w(), RS = p.R * p.S;
+  if (p.stride_h == 1 && p.stride_w == 1) {
+    const std::int64_t qh = p.R - 1 - p.pad_h, qw = p.S - 1 - p.pad_w;
+    const detail::DwPlane g = detail::dw_plane(Ho, Wo, qh, qw, 1);
+    detail::dw_reserve<T>(ws, g.size() + RS);
+    parallel_for(p.N * p.C, [&](std::int64_t nc) {
+      const T* wc = w + (nc % p.C) * RS;
+      T* dyp = ws.get<T>(thread_index(), g.size() + RS);
+      T* wf = dyp + g.size();  // rotated kernel
+      for (std::int64_t k = 0; k < RS; ++k) wf[k] = wc[RS - 1 - k];
+      detail::dw_pad_plane(dy + nc * Ho * Wo, Ho, Wo, qh, qw, g, dyp);
+      detail::dw_plane_forward_any(dyp, g, p.H, p.W, p.R, p.S, std::int64_t{1}, wf, T(0), dx + nc * p.H * p.W);
+    });
+    return;
+  }
+  const detail::DwPlane g = detail::dw_plane(p.H, p.W, p.pad_h, p.pad_w, p.stride_w);
+  detail::dw_reserve<T>(ws, g.size());
+  parallel_for(p.N * p.C, [&](std::int64_t nc) {
+    const T* wc = w + (nc % p.C) * RS;
+    const T* dyc = dy + nc * Ho * Wo;
+    T* dxp = ws.get<T>(thread_index(), g.size());
+    std::fill(dxp, dxp + g.size(), T(0));
+    for (std::int64_t oh = 0; oh < Ho; ++oh) {
+      const T* dyr = dyc + oh * Wo;
+      for (std::int64_t r = 0; r < p.R; ++r)
+        for (std::int64_t s = 0; s < p.S; ++s) {
+          const T ws_ = wc[r * p.S + s];
+          T* out = dxp + g.at(oh * p.stride_h + r, s);
+#pragma omp simd
+          for (std::int64_t ow = 0; ow < Wo; ++ow) out[ow] += ws_ * dyr[ow];
+        }
+    }
+    detail::dw_crop_plane(dxp, g, p.H, p.W, p.pad_h, p.pad_w, dx + nc * p.H * p.W);
+  });
+}
+
+// dw += dL/dw (accumulated).
+// x: [N, C, H, W]; dy: [N, C, Ho, Wo]; dw: [C, 1, R, S].
+//   dw[c,r,s] += sum_{n,oh,ow} dy[n,c,oh,ow] * x[n, c, oh*sh - ph + r, ow*sw - pw + s]
+// Determinism: the reduction over the batch is blocked by channel: channel c is reduced by one
+// thread, over n = 0..N-1 in order, into R*S*Wo lane accumulators (one per tap and output column,
+// so the inner loop is an elementwise FMA that vectorises), which are then summed over ow in order.
+// No block boundary depends on the thread count, so the result is bit-identical for any count.
+// bias gradient (if the caller has a bias): db[c] += sum_{n,oh,ow} dy — see depthwise_conv2d_backward_bias.
+template <class T>
+inline void depthwise_conv2d_backward_weight(const DepthwiseConv2dParams& p, const T* x, const T* dy, T* dw,
+                                             Workspace& ws) {
+  p.validate();
+  const std::int64_t Ho = p.out_h(), Wo = p.out_w(), RS = p.R * p.S;
+  const detail::DwPlane g = detail::dw_plane(p.H, p.W, p.pad_h, p.pad_w, p.stride_w);
+  const std::int64_t need = g.size() + RS * Wo;
+  detail::dw_reserve<T>(ws, need);
+  parallel_for(p.C, [&](std::int64_t c) {
+    T* xp = ws.get<T>(thread_index(), need);
+    T* acc = xp + g.size();  // [R*S, Wo]
+    std::fill(acc, acc + RS * Wo, T(0));
+    for (std::int64_t n = 0; n < p.N; ++n) {
+      const std::int64_t nc = n * p.C + c;
+      detail::dw_pad_plane(x + nc * p.H * p.W, p.H, p.W, p.pad_h, p.pad_w, g, xp);
+      const T* dyc = dy + nc * Ho * Wo;
+      for (std::int64_t oh = 0; oh < Ho; ++oh) {
+        const T* dyr = dyc + oh * Wo;
+        for (std::int64_t r = 0; r < p.R; ++r)
+          for (std::int64_t s = 0; s < p.S; ++s) {
+            const T* xr = xp + g.at(oh * p.stride_h + r, s);
+            T* a = acc + (r * p.S + s) * Wo;
+#pragma omp simd
+            for (std::int64_t ow = 0; ow < Wo; ++ow) a[ow] += dyr[ow] * xr[ow];
+          }
+      }
+    }
+    for (std::int64_t k = 0; k < RS; ++k) {
+      T sum = 0;
+      for (std::int64_t ow = 0; ow < Wo; ++ow) sum += acc[k * Wo + ow];
+      dw[c * RS + k] += sum;
+    }
+  });
+}
+
+// db += dL/dbias (accumulated), for a caller that uses the optional bias.
+// dy: [N, C, Ho, Wo]; db: [C]. db[c] += sum_{n,oh,ow} dy[n,c,oh,ow], per channel in a fixed order.
+template <class T>
+inline void depthwise_conv2d_backward_bias(const DepthwiseConv2dParams& p, const T* dy, T* db) {
+  p.validate();
+  const std::int64_t HW = p.out_h() * p.out_w();
+  parallel_for(p.C, [&](std::int64_t c) {
+    T sum = 0;
+    for (std::int64_t n = 0; n < p.N; ++n) {
+      const T* d = dy + (n * p.C + c) * HW;
+      for (std::int64_t i = 0; i < HW; ++i) sum += d[i];
+    }
+    db[c] += sum;
+  });
+}
+
+}  // namespace moodnet::kernels
