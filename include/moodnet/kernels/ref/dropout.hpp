@@ -1,0 +1,37 @@
+#pragma once
+// Naive oracle for dropout.hpp: draws the mask element by element from the same per-chunk
+// streams (Rng(seed, i / kDropoutChunk), two 32-bit uniforms per 64-bit draw), then applies it.
+#include <cstdint>
+
+#include "moodnet/kernels/dropout.hpp"
+
+namespace moodnet::kernels::ref {
+
+// x, y, mask: [n].
+template <class T>
+inline void dropout_forward(const DropoutParams& p, const T* x, T* y, std::uint8_t* mask) {
+  p.validate();
+  if (!p.training) {
+    for (std::int64_t i = 0; i < p.n; ++i) y[i] = x[i];
+    return;
+  }
+  Rng rng;
+  std::uint64_t u = 0;
+  for (std::int64_t i = 0; i < p.n; ++i) {
+    if (i % kDropoutChunk == 0) rng = Rng(p.seed, static_cast<std::uint64_t>(i / kDropoutChunk));
+    if (i % 2 == 0) u = rng.next_u64();
+    const std::uint64_t u32 = i % 2 == 0 ? (u & 0xFFFFFFFFull) : (u >> 32);
+    mask[i] = u32 >= p.threshold();
+    y[i] = mask[i] ? static_cast<T>(x[i] / (1.0 - p.p)) : T(0);
+  }
+}
+
+// dy, mask, dx: [n].
+template <class T>
+inline void dropout_backward(const DropoutParams& p, const T* dy, const std::uint8_t* mask, T* dx) {
+  p.validate();
+  for (std::int64_t i = 0; i < p.n; ++i)
+    dx[i] = !p.training ? dy[i] : mask[i] ? static_cast<T>(dy[i] / (1.0 - p.p)) : T(0);
+}
+
+}  // namespace moodnet::kernels::ref
