@@ -1,0 +1,145 @@
+#pragma once
+// BatchNorm2d over NCHW tensors, PyTorch semantics (torch.nn.BatchNorm2d, affine=True,
+// track_running_stats=True), with an optional fused ReLU.
+//
+// Layout:  x, y, dy, dx: [N, C, H, W]     gamma, beta, dgamma, dbeta, running_*, save_*: [C]
+//
+//   channel c's statistics run over the N planes x[n, c, :, :]  (M = N*H*W values)
+//
+// Training forward (per channel, M values):
+//   mean = sum(x)/M,  var = sum((x-mean)^2)/M  (biased),  rstd = 1/sqrt(var + eps)
+//   y = gamma*(x-mean)*rstd + beta          (computed as x*scale + bias, like PyTorch's CPU path)
+//   running_mean = (1-momentum)*running_mean + momentum*mean
+//   running_var  = (1-momentum)*running_var  + momentum*var*M/(M-1)    (UNBIASED variance)
+//   save_mean = mean, save_rstd = rstd (what backward needs).
+// Eval forward: y = gamma*(x-running_mean)/sqrt(running_var + eps) + beta.
+// Fused ReLU (params.fuse_relu): y = max(0, bn(x)); backward masks dy where the recomputed
+// pre-activation x*scale + bias is <= 0 (the same expression as forward, so the mask matches).
+//
+// Backward (training mode; xhat = (x-mean)*rstd, sums over the channel's M values):
+//   dbeta  += sum(dy)
+//   dgamma += sum(dy*xhat)
+//   dx = gamma*rstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat))          (overwrites dx)
+//
+// Threads and determinism: work is split by channel; each channel is reduced on one thread in a
+// fixed order (n = 0..N-1, plane by plane, 8 double lanes per plane, see norm_detail.hpp), so
+// results are bit-identical for any thread count. Statistics accumulate in double, shifted by the
+// channel's first element so E[d^2]-E[d]^2 does not cancel.
+#include <cmath>
+#include <cstdint>
+
+#include "moodnet/core/error.hpp"
+#include "moodnet/core/parallel.hpp"
+#include "moodnet/kernels/norm_detail.hpp"
+
+namespace moodnet::kernels {
+
+struct BatchNorm2dParams {
+  std::int64_t N = 0, C = 0, H = 0, W = 0;
+  double eps = 1e-5;
+  double momentum = 0.1;   // PyTorch's default; running = (1-momentum)*running + momentum*stat
+  bool fuse_relu = false;  // y = max(0, bn(x)) and the matching backward
+
+  std::int64_t plane() const { return H * W; }
+  std::int64_t count() const { return N * H * W; }  // M: values per channel
+  void validate() const {
+    MOODNET_CHECK(N >= 1 && C >= 1 && H >= 1 && W >= 1, "batchnorm2d: shape N=", N, " C=", C, " H=", H,
+                  " W=", W, " must be positive");
+    MOODNET_CHECK(eps > 0 && std::isfinite(eps), "batchnorm2d: eps=", eps, " must be > 0");
+    MOODNET_CHECK(momentum >= 0 && momentum <= 1, "batchnorm2d: momentum=", momentum, " must be in [0, 1]");
+  }
+};
+
+// Training-mode forward.
+//   x: [N,C,H,W]  gamma, beta: [C]  ->  y: [N,C,H,W]  save_mean, save_rstd: [C]
+//   running_mean, running_var: [C], updated in place (both may be null to skip the update).
+template <class T>
+inline void batchnorm2d_forward_train(const BatchNorm2dParams& p, const T* x, const T* gamma, const T* beta,
+                                      T* y, T* save_mean, T* save_rstd, T* running_mean, T* running_var) {
+  p.validate();
+  const std::int64_t M = p.count(), HW = p.plane(), C = p.C;
+  MOODNET_CHECK(M > 1, "batchnorm2d: training needs more than 1 value per channel, got N*H*W=", M);
+  parallel_for(C, [&](std::int64_t c) {
+    const T* xc = x + c * HW;
+    const double shift = static_cast<double>(xc[0]);
+    double s1 = 0, s2 = 0;
+    for (std::int64_t n = 0; n < p.N; ++n) detail::accumulate_shifted_moments(xc + n * C * HW, HW, shift, s1, s2);
+    const double md = s1 / static_cast<double>(M);
+    const double var = std::max(s2 / static_cast<double>(M) - md * md, 0.0);
+    const double mean = shift + md;
+    const double rstd = 1.0 / std::sqrt(var + p.eps);
+    save_mean[c] = static_cast<T>(mean);
+    save_rstd[c] = static_cast<T>(rstd);
+    if (running_mean && running_var) {
+      const double m = p.momentum, unbiased = var * static_cast<double>(M) / static_cast<double>(M - 1);
+      running_mean[c] = static_cast<T>((1 - m) * static_cast<double>(running_mean[c]) + m * mean);
+      running_var[c] = static_cast<T>((1 - m) * static_cast<double>(running_var[c]) + m * unbiased);
+    }
+    const double scale = static_cast<double>(gamma[c]) * rstd;
+    const T scale_t = static_cast<T>(scale), bias_t = static_cast<T>(static_cast<double>(beta[c]) - mean * scale);
+    for (std::int64_t n = 0; n < p.N; ++n) {
+      const std::int64_t off = (n * C + c) * HW;
+      detail::affine_plane(x + off, y + off, HW, scale_t, bias_t, p.fuse_relu);
+    }
+  });
+}
+
+// Eval-mode forward with the running statistics (p.momentum unused).
+//   x: [N,C,H,W]  gamma, beta, running_mean, running_var: [C]  ->  y: [N,C,H,W]
+template <class T>
+inline void batchnorm2d_forward_eval(const BatchNorm2dParams& p, const T* x, const T* gamma, const T* beta,
+                                     const T* running_mean, const T* running_var, T* y) {
+  p.validate();
+  const std::int64_t HW = p.plane(), C = p.C;
+  // One task per (n, c) plane: enough parallelism even for small C; no reduction involved.
+  parallel_for(p.N * C, [&](std::int64_t nc) {
+    const std::int64_t c = nc % C;
+    const double scale = static_cast<double>(gamma[c]) / std::sqrt(static_cast<double>(running_var[c]) + p.eps);
+    const double bias = static_cast<double>(beta[c]) - static_cast<double>(running_mean[c]) * scale;
+    detail::affine_plane(x + nc * HW, y + nc * HW, HW, static_cast<T>(scale), static_cast<T>(bias), p.fuse_relu);
+  });
+}
+
+// Training-mode backward (see the header comment for the math).
+//   x, dy: [N,C,H,W]  gamma, save_mean, save_rstd: [C] (from batchnorm2d_forward_train)
+//   -> dx: [N,C,H,W] (overwritten)   dgamma, dbeta: [C] (accumulated +=)
+// With p.fuse_relu, dy is the gradient of the ReLU output; beta is needed to recompute the mask
+// (it may be null otherwise).
+template <class T>
+inline void batchnorm2d_backward(const BatchNorm2dParams& p, const T* x, const T* dy, const T* gamma,
+                                 const T* beta, const T* save_mean, const T* save_rstd, T* dx, T* dgamma,
+                                 T* dbeta) {
+  p.validate();
+  MOODNET_CHECK(!p.fuse_relu || beta != nullptr, "batchnorm2d_backward: fused ReLU needs beta");
+  const std::int64_t M = p.count(), HW = p.plane(), C = p.C;
+  parallel_for(C, [&](std::int64_t c) {
+    const double mean = static_cast<double>(save_mean[c]), rstd = static_cast<double>(save_rstd[c]);
+    // The forward's scale/bias in T, for the fused-ReLU mask.
+    const double fscale = static_cast<double>(gamma[c]) * rstd;
+    const T scale_t = static_cast<T>(fscale);
+    const T bias_t = p.fuse_relu ? static_cast<T>(static_cast<double>(beta[c]) - mean * fscale) : T(0);
+    double s_dy = 0, s_dyx = 0;
+    for (std::int64_t n = 0; n < p.N; ++n) {
+      const std::int64_t off = (n * C + c) * HW;
+      if (p.fuse_relu)
+        detail::accumulate_dy_moments(dy + off, x + off, HW, mean, s_dy, s_dyx,
+                                      [=](T v) { return detail::affine(v, scale_t, bias_t) > T(0); });
+      else
+        detail::accumulate_dy_moments(dy + off, x + off, HW, mean, s_dy, s_dyx);
+    }
+    const double s_dyxhat = s_dyx * rstd;  // sum(dy * xhat)
+    dgamma[c] += static_cast<T>(s_dyxhat);
+    dbeta[c] += static_cast<T>(s_dy);
+    // dx = k*(dy - a - xhat*b) with k = gamma*rstd, a = sum(dy)/M, b = sum(dy*xhat)/M
+    //    = k*dy + cx*(x - mean) + c0,  cx = -k*b*rstd,  c0 = -k*a
+    const double k = fscale, a = s_dy / static_cast<double>(M), b = s_dyxhat / static_cast<double>(M);
+    const T k_t = static_cast<T>(k), cx = static_cast<T>(-k * b * rstd), c0 = static_cast<T>(-k * a);
+    for (std::int64_t n = 0; n < p.N; ++n) {
+      const std::int64_t off = (n * C + c) * HW;
+      detail::norm_input_grad_plane(x + off, dy + off, dx + off, HW, k_t, cx, c0, save_mean[c], scale_t, bias_t,
+                                   p.fuse_relu);
+    }
+  });
+}
+
+}  // namespace moodnet::kernels
