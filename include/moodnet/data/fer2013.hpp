@@ -1,0 +1,124 @@
+#pragma once
+// FER-2013 in either of its two forms (image folders or fer2013.csv), by split, and the lookup of
+// where the data lives.
+//
+//   Split::train         train/ or Usage Training                         28,709 images
+//   Split::public_test   test/*/PublicTest_* or Usage PublicTest           3,589  (validation)
+//   Split::private_test  test/*/PrivateTest_* or Usage PrivateTest         3,589  (headline test)
+//   Split::test          all of test/ or both test usages                  7,178
+//
+// Data lookup order (resolve_data_dir): the --data flag, then $MOODNET_DATA, then the folders
+// ../shared/fer2013 and ./data/fer2013, else the bundled sample data/fer2013-sample (with a notice).
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "moodnet/core/error.hpp"
+#include "moodnet/data/dataset.hpp"
+#include "moodnet/data/fer2013_csv.hpp"
+#include "moodnet/data/image_folder.hpp"
+
+namespace moodnet::data {
+
+enum class Split { train, test, public_test, private_test };
+
+inline const char* split_name(Split s) {
+  switch (s) {
+    case Split::train: return "train";
+    case Split::test: return "test";
+    case Split::public_test: return "public_test";
+    case Split::private_test: return "private_test";
+  }
+  return "?";
+}
+
+struct LoadOptions {
+  BadItemPolicy bad_items = BadItemPolicy::strict;
+  bool warn = true;  // print skipped items to stderr
+};
+
+enum class DataFormat { folders, csv };
+
+struct DataLocation {
+  std::filesystem::path path;  // the dataset root folder, or the .csv file
+  DataFormat format = DataFormat::folders;
+  bool is_sample = false;      // the small bundled sample, not the full dataset
+  std::string source;          // how it was found: "--data", "$MOODNET_DATA", "default", "sample"
+};
+
+inline constexpr const char* kDataEnvVar = "MOODNET_DATA";
+
+namespace detail {
+// A folder with train/ and test/ sub-folders, or a .csv file.
+inline bool looks_like_fer2013(const std::filesystem::path& p) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(p, ec)) return p.extension() == ".csv";
+  return std::filesystem::is_directory(p / "train", ec) && std::filesystem::is_directory(p / "test", ec);
+}
+inline DataLocation located(const std::filesystem::path& p, bool sample, const char* source) {
+  std::error_code ec;
+  return {p, std::filesystem::is_regular_file(p, ec) ? DataFormat::csv : DataFormat::folders, sample, source};
+}
+}  // namespace detail
+
+// Finds the FER-2013 data. A non-empty flag_value (the --data flag) or $MOODNET_DATA must name a
+// dataset folder (with train/ and test/) or a .csv file — otherwise moodnet::Error names it, so a
+// typo never silently trains on something else. Without either, the first existing of
+// ../shared/fer2013 and ./data/fer2013 (relative to the working directory) is used, else the
+// bundled sample (./data/fer2013-sample, or the source tree's copy), with a notice on stderr.
+inline DataLocation resolve_data_dir(const std::string& flag_value = {}) {
+  namespace fs = std::filesystem;
+  auto explicit_path = [](const std::string& value, const char* source) {
+    MOODNET_CHECK(detail::looks_like_fer2013(value), source, " names '", value,
+                  "', which is neither a folder with train/ and test/ sub-folders nor a .csv file");
+    return detail::located(value, false, source);
+  };
+  if (!flag_value.empty()) return explicit_path(flag_value, "--data");
+  if (const char* env = std::getenv(kDataEnvVar); env && *env) return explicit_path(env, "$MOODNET_DATA");
+  for (const char* p : {"../shared/fer2013", "data/fer2013"})
+    if (detail::looks_like_fer2013(p)) return detail::located(p, false, "default");
+  std::vector<fs::path> samples{"data/fer2013-sample"};
+#ifdef MOODNET_SOURCE_DIR
+  samples.emplace_back(fs::path(MOODNET_SOURCE_DIR) / "data" / "fer2013-sample");
+#endif
+  for (const auto& p : samples)
+    if (detail::looks_like_fer2013(p)) {
+      std::cerr << "moodnet: notice: FER-2013 not found (--data, $" << kDataEnvVar
+                << ", ../shared/fer2013, ./data/fer2013); using the bundled SAMPLE " << p.string()
+                << " (140 train / 70 test images) — results are not meaningful. See docs/data.md.\n";
+      return detail::located(p, true, "sample");
+    }
+  fail("FER-2013 not found: pass --data <folder or fer2013.csv>, set $", kDataEnvVar,
+       ", or put it in ../shared/fer2013 or ./data/fer2013 (see docs/data.md)");
+}
+
+// Loads one split from an image-folder root or a fer2013.csv (see the table above). Folder
+// datasets must have FER-2013's seven class folders.
+inline Dataset load_fer2013(const DataLocation& where, Split split, const LoadOptions& options = {}) {
+  if (where.format == DataFormat::csv) {
+    std::vector<std::string> usages;
+    switch (split) {
+      case Split::train: usages = {"Training"}; break;
+      case Split::public_test: usages = {"PublicTest"}; break;
+      case Split::private_test: usages = {"PrivateTest"}; break;
+      case Split::test: usages = {"PublicTest", "PrivateTest"}; break;
+    }
+    return load_fer2013_csv(where.path, usages, {options.bad_items, options.warn});
+  }
+  FolderOptions fo;
+  fo.bad_items = options.bad_items;
+  fo.warn = options.warn;
+  fo.expected_classes = fer2013_class_names();
+  if (split == Split::public_test) fo.file_prefix = "PublicTest_";
+  if (split == Split::private_test) fo.file_prefix = "PrivateTest_";
+  return load_image_folder(where.path, split == Split::train ? "train" : "test", fo);
+}
+
+// Convenience: a dataset root folder or .csv path.
+inline Dataset load_fer2013(const std::filesystem::path& path, Split split, const LoadOptions& options = {}) {
+  return load_fer2013(detail::located(path, false, "path"), split, options);
+}
+
+}  // namespace moodnet::data

@@ -1,0 +1,58 @@
+#pragma once
+// The shared back half of every reader: items [0, N) of a Dataset whose keys and labels are set
+// are decoded in parallel (OpenMP, one item per iteration), then the bad-item policy is applied.
+// Errors are caught per item, so one bad file never escapes an OpenMP region; under the strict
+// policy the error of the FIRST bad item (in dataset order, whatever the thread count) is thrown.
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "moodnet/core/parallel.hpp"
+#include "moodnet/data/dataset.hpp"
+
+namespace moodnet::data::detail {
+
+// produce(i, out) writes the 48x48 pixels of item i into out and returns true when the source
+// had to be resized; it throws moodnet::Error (naming the item) when the item is bad.
+template <class Produce>
+inline void decode_items(Dataset& d, BadItemPolicy policy, Produce&& produce) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::int64_t n = d.size();
+  std::vector<std::string> errors(static_cast<std::size_t>(n));
+  std::vector<char> resized(static_cast<std::size_t>(n), 0);
+  parallel_for(n, [&](std::int64_t i) {
+    try {
+      resized[static_cast<std::size_t>(i)] = produce(i, d.images.data() + i * kImagePixels) ? 1 : 0;
+    } catch (const std::exception& e) {
+      errors[static_cast<std::size_t>(i)] = e.what();
+      if (errors[static_cast<std::size_t>(i)].empty()) errors[static_cast<std::size_t>(i)] = "unknown error";
+    } catch (...) {
+      errors[static_cast<std::size_t>(i)] = "unknown error";
+    }
+  });
+  std::int64_t kept = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto& err = errors[static_cast<std::size_t>(i)];
+    if (!err.empty()) {
+      if (policy == BadItemPolicy::strict) throw Error(err);
+      d.report.skipped.push_back({d.keys[static_cast<std::size_t>(i)], err});
+      continue;
+    }
+    if (kept != i) {  // compact: move item i down to position kept
+      std::copy_n(d.image(i), kImagePixels, d.images.data() + kept * kImagePixels);
+      d.labels[kept] = d.labels[i];
+      d.keys[static_cast<std::size_t>(kept)] = std::move(d.keys[static_cast<std::size_t>(i)]);
+    }
+    d.report.resized += resized[static_cast<std::size_t>(i)];
+    ++kept;
+  }
+  d.keys.resize(static_cast<std::size_t>(kept));
+  d.images.resize({kept, kImageSize, kImageSize});  // keeps the storage: contents stay in place
+  d.labels.resize({kept});
+  d.report.loaded = kept;
+  d.report.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace moodnet::data::detail
