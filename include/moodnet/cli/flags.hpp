@@ -1,0 +1,326 @@
+#pragma once
+// A small command-line parser: `--name value`, `--name=value`, boolean `--flag` / `--no-flag`,
+// positional arguments, typed values (int, int64, double, string, bool, duration, choice) with
+// range checks, and --help text generated from the registered flags. Every mistake a user can make
+// throws moodnet::Error with a one-line message naming the flag and the value, so main() prints
+// `error: ...` and exits 2 (see guarded_main) instead of dumping a stack trace.
+//
+//   double lr = 1e-3; int batch = 64; std::string opt = "adam"; double budget = 0;
+//   moodnet::cli::FlagParser flags("train_mobilenet", "Trains MobileNet-V1 on FER-2013.");
+//   flags.add("lr", &lr, "learning rate").greater_than(0);
+//   flags.add("batch-size", &batch, "images per batch").range(1, 4096);
+//   flags.add_choice("optimizer", &opt, {"sgd", "adam", "adamw"}, "optimizer");
+//   flags.add_duration("time-budget", &budget, "stop after this long (0 = no limit)");
+//   flags.set_positional("<data-dir>", 1, 1);
+//   auto args = flags.parse(argc, argv);
+//   if (flags.help_requested()) { std::cout << flags.help(); return 0; }
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <exception>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "moodnet/core/error.hpp"
+#include "moodnet/train/duration.hpp"
+
+namespace moodnet::cli {
+
+class Flag {
+ public:
+  using Target = std::variant<int*, std::int64_t*, double*, std::string*, bool*>;
+
+  // Range checks for numeric flags (int, int64, double, duration).
+  Flag& range(double lo, double hi) { return min(lo).max(hi); }
+  Flag& min(double lo) { return bound(lo_, lo, lo_open_, false); }           // value >= lo
+  Flag& greater_than(double lo) { return bound(lo_, lo, lo_open_, true); }   // value > lo
+  Flag& max(double hi) { return bound(hi_, hi, hi_open_, false); }           // value <= hi
+  Flag& positive() { return greater_than(0); }
+  // The placeholder shown in --help: `--data <dir>`.
+  Flag& metavar(std::string m) {
+    metavar_ = std::move(m);
+    return *this;
+  }
+
+ private:
+  friend class FlagParser;
+  Flag(std::string name, Target target, std::string help) : name_(std::move(name)), help_(std::move(help)), target_(target) {}
+
+  Flag& bound(std::optional<double>& slot, double v, bool& open, bool is_open) {
+    MOODNET_ASSERT(is_numeric());
+    slot = v, open = is_open;
+    return *this;
+  }
+  bool is_bool() const { return std::holds_alternative<bool*>(target_); }
+  bool is_numeric() const { return !std::holds_alternative<std::string*>(target_) && !is_bool(); }
+  std::string flag() const { return "--" + name_; }
+
+  std::string type_name() const {
+    if (!metavar_.empty()) return metavar_;
+    if (!choices_.empty()) {
+      std::string s;
+      for (const auto& c : choices_) s += (s.empty() ? "" : "|") + c;
+      return s;
+    }
+    if (duration_) return "duration";
+    return std::visit([](auto* p) -> std::string {
+      using T = std::remove_pointer_t<decltype(p)>;
+      if constexpr (std::is_same_v<T, double>) return "number";
+      else if constexpr (std::is_same_v<T, std::string>) return "string";
+      else return "integer";
+    }, target_);
+  }
+
+  std::string range_text() const {
+    const auto num = [](double v) {
+      char b[32];
+      std::snprintf(b, sizeof b, "%g", v);
+      return std::string(b);
+    };
+    if (lo_ && hi_ && !lo_open_ && !hi_open_) return "in [" + num(*lo_) + ", " + num(*hi_) + "]";
+    std::string s;
+    if (lo_) s += std::string(lo_open_ ? "> " : ">= ") + num(*lo_);
+    if (hi_) s += (s.empty() ? "" : " and ") + std::string("<= ") + num(*hi_);
+    return s;
+  }
+
+  // Current value as text (the default, when read before parsing).
+  std::string value_text() const {
+    return std::visit([this](auto* p) -> std::string {
+      using T = std::remove_pointer_t<decltype(p)>;
+      if constexpr (std::is_same_v<T, bool>) return *p ? "true" : "false";
+      else if constexpr (std::is_same_v<T, std::string>) return p->empty() ? "none" : *p;
+      else if constexpr (std::is_same_v<T, double>) {
+        if (duration_) return *p == 0 ? "0" : train::format_duration(*p);
+        char b[32];
+        std::snprintf(b, sizeof b, "%g", *p);
+        return b;
+      } else return std::to_string(*p);
+    }, target_);
+  }
+
+  void check_range(double v, std::string_view text) const {
+    const bool ok = (!lo_ || (lo_open_ ? v > *lo_ : v >= *lo_)) && (!hi_ || v <= *hi_);
+    if (!ok) fail("flag ", flag(), ": ", text, " is out of range (must be ", range_text(), ")");
+  }
+
+  void set(std::string_view text) {
+    const auto whole = [&](auto& v) {
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+    };
+    std::visit([&](auto* p) {
+      using T = std::remove_pointer_t<decltype(p)>;
+      if constexpr (std::is_same_v<T, bool>) {
+        if (text == "true" || text == "1" || text == "yes" || text == "on") *p = true;
+        else if (text == "false" || text == "0" || text == "no" || text == "off") *p = false;
+        else fail("flag ", flag(), ": '", text, "' is not a boolean (use true or false)");
+      } else if constexpr (std::is_same_v<T, std::string>) {
+        if (!choices_.empty() && std::find(choices_.begin(), choices_.end(), text) == choices_.end()) {
+          std::string allowed;
+          for (const auto& c : choices_) allowed += (allowed.empty() ? "" : ", ") + c;
+          fail("flag ", flag(), ": unknown value '", text, "' (allowed: ", allowed, ")");
+        }
+        *p = std::string(text);
+      } else if constexpr (std::is_same_v<T, double>) {
+        double v = 0;
+        if (duration_) v = train::parse_duration(text, "flag " + flag());
+        else if (!whole(v) || !std::isfinite(v)) fail("flag ", flag(), ": '", text, "' is not a number");
+        check_range(v, text);
+        *p = v;
+      } else {
+        std::int64_t v = 0;
+        if (!whole(v)) fail("flag ", flag(), ": '", text, "' is not an integer");
+        if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max())
+          fail("flag ", flag(), ": ", text, " is out of range for an integer");
+        check_range(static_cast<double>(v), text);
+        *p = static_cast<T>(v);
+      }
+    }, target_);
+    set_ = true;
+  }
+
+  std::string name_, help_, metavar_;
+  Target target_;
+  std::vector<std::string> choices_;
+  bool duration_ = false, set_ = false;
+  std::optional<double> lo_, hi_;
+  bool lo_open_ = false, hi_open_ = false;
+  std::string default_;
+};
+
+class FlagParser {
+ public:
+  FlagParser(std::string program, std::string summary = "") : program_(std::move(program)), summary_(std::move(summary)) {}
+
+  // Registers --name; the target's current value is the default.
+  Flag& add(std::string name, int* target, std::string help) { return push(std::move(name), target, std::move(help)); }
+  Flag& add(std::string name, std::int64_t* target, std::string help) { return push(std::move(name), target, std::move(help)); }
+  Flag& add(std::string name, double* target, std::string help) { return push(std::move(name), target, std::move(help)); }
+  Flag& add(std::string name, std::string* target, std::string help) { return push(std::move(name), target, std::move(help)); }
+  // A boolean: --name sets true, --no-name false, --name=true|false also works.
+  Flag& add(std::string name, bool* target, std::string help) { return push(std::move(name), target, std::move(help)); }
+  // A duration in seconds: "90m", "1h30m", "45s", "5400". Never negative.
+  Flag& add_duration(std::string name, double* seconds, std::string help) {
+    Flag& f = push(std::move(name), seconds, std::move(help));
+    f.duration_ = true;
+    return f.min(0);
+  }
+  // A string restricted to `choices`.
+  Flag& add_choice(std::string name, std::string* target, std::vector<std::string> choices, std::string help) {
+    MOODNET_ASSERT(std::find(choices.begin(), choices.end(), *target) != choices.end());
+    Flag& f = push(std::move(name), target, std::move(help));
+    f.choices_ = std::move(choices);
+    return f;
+  }
+
+  // Positional arguments: the usage text ("<data-dir>") and how many are allowed.
+  void set_positional(std::string usage, int min_count, int max_count) {
+    positional_usage_ = std::move(usage), min_positional_ = min_count, max_positional_ = max_count;
+  }
+
+  // Parses argv[1..argc) and returns the positional arguments. "--" ends the flags.
+  std::vector<std::string> parse(int argc, const char* const* argv) {
+    return parse(std::vector<std::string>(argv + std::min(argc, 1), argv + argc));
+  }
+  // Parses arguments without the program name.
+  std::vector<std::string> parse(const std::vector<std::string>& args) {
+    std::vector<std::string> positional;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      if (a == "--") {
+        positional.insert(positional.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+        break;
+      }
+      if (a == "--help" || a == "-h") {
+        help_requested_ = true;
+        continue;
+      }
+      const bool looks_negative = a.size() > 1 && a[0] == '-' && (std::isdigit(static_cast<unsigned char>(a[1])) || a[1] == '.');
+      if (a.size() < 2 || a[0] != '-' || looks_negative) {
+        positional.push_back(a);
+        continue;
+      }
+      if (a[1] != '-') fail("unknown flag ", a, " (flags start with --; see --help)");
+      const std::size_t eq = a.find('=');
+      const std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      if (Flag* f = find(name)) {
+        if (eq != std::string::npos) f->set(std::string_view(a).substr(eq + 1));
+        else if (f->is_bool()) f->set("true");
+        else if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) fail("flag ", a, " needs a value");
+        else f->set(args[++i]);
+      } else if (Flag* nf = name.rfind("no-", 0) == 0 ? find(name.substr(3)) : nullptr; nf && nf->is_bool()) {
+        if (eq != std::string::npos) fail("flag --", name, " takes no value, got '", a.substr(eq + 1), "'");
+        nf->set("false");
+      } else {
+        fail("unknown flag --", name, suggestion(name), " (see --help)");
+      }
+    }
+    if (!help_requested_) {
+      const int n = static_cast<int>(positional.size());
+      if (n < min_positional_ || n > max_positional_) {
+        std::string got;
+        for (const auto& p : positional) got += " '" + p + "'";
+        fail("expected ", min_positional_ == max_positional_ ? "" : "between ", min_positional_,
+             min_positional_ == max_positional_ ? "" : " and " + std::to_string(max_positional_),
+             " positional argument(s) ", positional_usage_, ", got ", n, got.empty() ? "" : ":", got);
+      }
+    }
+    return positional;
+  }
+
+  bool help_requested() const { return help_requested_; }
+  // True when the user gave --name (or --no-name) on the command line.
+  bool is_set(std::string_view name) const {
+    const Flag* f = find(name);
+    MOODNET_ASSERT(f != nullptr);
+    return f && f->set_;
+  }
+
+  // "usage: prog [flags] <data-dir>", the summary, then one aligned line per flag with its type,
+  // default and allowed range.
+  std::string help() const {
+    std::string out = "usage: " + program_ + " [flags]" + (positional_usage_.empty() ? "" : " " + positional_usage_) + "\n";
+    if (!summary_.empty()) out += "\n" + summary_ + "\n";
+    out += "\nflags:\n";
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (const Flag& f : flags_) {
+      std::string left = f.is_bool() ? "--[no-]" + f.name_ : f.flag() + " <" + f.type_name() + ">";
+      std::string right = f.help_ + " (default: " + f.default_;
+      if (f.lo_ || f.hi_) right += "; must be " + f.range_text();
+      if (f.duration_) right += "; e.g. 90m, 1h30m, 45s, 5400";
+      rows.emplace_back(std::move(left), right + ")");
+    }
+    rows.emplace_back("-h, --help", "show this help and exit");
+    std::size_t w = 0;
+    for (const auto& r : rows) w = std::max(w, r.first.size());
+    for (const auto& [l, r] : rows) out += "  " + l + std::string(w - l.size() + 3, ' ') + r + "\n";
+    return out;
+  }
+
+ private:
+  Flag& push(std::string name, Flag::Target target, std::string help) {
+    MOODNET_ASSERT(!name.empty() && name.rfind("no-", 0) != 0 && name != "help" && find(name) == nullptr);
+    Flag& f = flags_.emplace_back(Flag(std::move(name), target, std::move(help)));
+    f.default_ = f.value_text();
+    return f;
+  }
+  Flag* find(std::string_view name) {
+    for (Flag& f : flags_)
+      if (f.name_ == name) return &f;
+    return nullptr;
+  }
+  const Flag* find(std::string_view name) const { return const_cast<FlagParser*>(this)->find(name); }
+
+  // " (did you mean --lr?)" for a near miss (edit distance <= 2), else "".
+  std::string suggestion(const std::string& name) const {
+    std::string best;
+    std::size_t best_d = 3;
+    for (const Flag& f : flags_) {
+      const std::string& b = f.name_;
+      std::vector<std::size_t> row(b.size() + 1);
+      for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+      for (std::size_t i = 1; i <= name.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+          const std::size_t up = row[j];
+          row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (name[i - 1] != b[j - 1])});
+          diag = up;
+        }
+      }
+      if (row[b.size()] < best_d) best_d = row[b.size()], best = b;
+    }
+    return best.empty() ? "" : " (did you mean --" + best + "?)";
+  }
+
+  std::string program_, summary_, positional_usage_;
+  std::deque<Flag> flags_;  // a deque keeps the Flag& handed out by add() valid
+  int min_positional_ = 0, max_positional_ = std::numeric_limits<int>::max();
+  bool help_requested_ = false;
+};
+
+// Runs body() and turns a moodnet::Error into "error: <message>" on stderr and exit code 2 (a usage
+// or input mistake), any other exception into exit code 1. Returns body's exit code otherwise.
+template <class Body>
+inline int guarded_main(Body&& body) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace moodnet::cli
