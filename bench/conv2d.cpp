@@ -1,0 +1,116 @@
+// conv2d forward, backward-input and backward-weight on the real dense 3x3 and pointwise 1x1 layer
+// shapes of MobileNet-V1-48 and CustomNet-48 (bench/shapes.hpp), batch 64, 2 threads.
+// Counter "flops" (printed as a rate, e.g. 312G/s) = 2 flops per multiply-accumulate (each of the three passes costs the same MACs).
+// Before timing, every shape is checked once against the ref:: oracle on a reduced batch.
+//
+//   build/release/bench/bench_conv2d --benchmark_filter='fwd/dense'
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "moodnet/core/rng.hpp"
+#include "moodnet/kernels/conv2d.hpp"
+#include "moodnet/kernels/ref/conv2d.hpp"
+#include "shapes.hpp"
+
+namespace {
+
+using moodnet::Conv2dParams;
+using moodnet::Tensor;
+using moodnet::bench::LayerKind;
+using moodnet::bench::LayerShape;
+
+Conv2dParams params_of(const LayerShape& s, std::int64_t batch) {
+  Conv2dParams p;
+  p.N = batch, p.C = s.cin, p.H = s.h, p.W = s.w, p.K = s.cout, p.R = p.S = s.k;
+  p.stride_h = p.stride_w = s.stride, p.pad_h = p.pad_w = s.k / 2;
+  return p;
+}
+
+// Max |a - b| / max(|b|, 1) over the elements.
+double max_rel(const float* a, const double* b, std::int64_t n) {
+  double m = 0;
+  for (std::int64_t i = 0; i < n; ++i) m = std::max(m, std::abs(double(a[i]) - b[i]) / std::max(std::abs(b[i]), 1.0));
+  return m;
+}
+
+// Forward, backward-input and backward-weight against the oracle on 2 images; exits on a mismatch.
+void validate(const LayerShape& s) {
+  const Conv2dParams p = params_of(s, 2);
+  Tensor<float> x(p.input_shape()), w(p.weight_shape()), b({p.K}), dy(p.output_shape());
+  moodnet::fill_uniform(x.view(), 1, -1, 1);
+  moodnet::fill_uniform(w.view(), 2, -1, 1);
+  moodnet::fill_uniform(b.view(), 3, -1, 1);
+  moodnet::fill_uniform(dy.view(), 4, -1, 1);
+  Tensor<float> y(p.output_shape()), dx(p.input_shape()), dw(p.weight_shape());
+  moodnet::Workspace ws;
+  moodnet::conv2d_forward(p, x.data(), w.data(), b.data(), y.data(), ws);
+  moodnet::conv2d_backward_input(p, dy.data(), w.data(), dx.data(), ws);
+  moodnet::conv2d_backward_weight(p, x.data(), dy.data(), dw.data(), ws);
+  auto to_d = [](const Tensor<float>& t) {
+    Tensor<double> d(t.shape());
+    for (std::int64_t i = 0; i < t.numel(); ++i) d[i] = t[i];
+    return d;
+  };
+  const auto xd = to_d(x), wd = to_d(w), bd = to_d(b), dyd = to_d(dy);
+  Tensor<double> yr(p.output_shape()), dxr(p.input_shape()), dwr(p.weight_shape());
+  moodnet::ref::conv2d_forward(p, xd.data(), wd.data(), bd.data(), yr.data());
+  moodnet::ref::conv2d_backward_input(p, dyd.data(), wd.data(), dxr.data());
+  moodnet::ref::conv2d_backward_weight(p, xd.data(), dyd.data(), dwr.data());
+  const double e[3] = {max_rel(y.data(), yr.data(), y.numel()), max_rel(dx.data(), dxr.data(), dx.numel()),
+                       max_rel(dw.data(), dwr.data(), dw.numel())};
+  for (double v : e)
+    if (!(v <= 1e-3)) {
+      std::fprintf(stderr, "conv2d %s disagrees with the oracle: max rel error fwd %g, bwd-input %g, bwd-weight %g\n",
+                   s.name().c_str(), e[0], e[1], e[2]);
+      std::exit(1);
+    }
+}
+
+enum class Pass { fwd, bwd_input, bwd_weight };
+
+void run(benchmark::State& state, LayerShape s, Pass pass) {
+  const Conv2dParams p = params_of(s, moodnet::bench::kBatch);
+  Tensor<float> x(p.input_shape()), w(p.weight_shape()), b({p.K}), y(p.output_shape());
+  moodnet::fill_uniform(x.view(), 1, -1, 1);
+  moodnet::fill_uniform(w.view(), 2, -0.1, 0.1);
+  moodnet::fill_uniform(y.view(), 3, -1, 1);  // doubles as dy
+  Tensor<float> dx(p.input_shape()), dw(p.weight_shape());
+  moodnet::Workspace ws;
+  for (auto _ : state) {
+    switch (pass) {
+      case Pass::fwd: moodnet::conv2d_forward(p, x.data(), w.data(), b.data(), y.data(), ws); break;
+      case Pass::bwd_input: moodnet::conv2d_backward_input(p, y.data(), w.data(), dx.data(), ws); break;
+      case Pass::bwd_weight: moodnet::conv2d_backward_weight(p, x.data(), y.data(), dw.data(), ws); break;
+    }
+    benchmark::ClobberMemory();
+  }
+  state.counters["flops"] = benchmark::Counter(2.0 * p.macs() * double(state.iterations()),
+                                                 benchmark::Counter::kIsRate);
+  state.SetLabel(s.used_by);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // 2 threads (the machine's cores) unless MOODNET_BENCH_THREADS says otherwise.
+  const char* threads = std::getenv("MOODNET_BENCH_THREADS");
+  moodnet::set_num_threads(threads ? std::atoi(threads) : 2);
+  benchmark::Initialize(&argc, argv);
+  benchmark::AddCustomContext("moodnet threads", std::to_string(moodnet::num_threads()));
+  for (LayerKind kind : {LayerKind::dense, LayerKind::pointwise})
+    for (const LayerShape& s : moodnet::bench::layer_shapes(kind)) {
+      validate(s);
+      const std::pair<const char*, Pass> passes[] = {
+          {"fwd", Pass::fwd}, {"bwd_input", Pass::bwd_input}, {"bwd_weight", Pass::bwd_weight}};
+      for (const auto& [tag, pass] : passes)
+        benchmark::RegisterBenchmark((std::string("conv2d_") + tag + "/" + s.name()).c_str(), run, s, pass)
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
+    }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

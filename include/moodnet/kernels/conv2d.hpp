@@ -1,0 +1,369 @@
+#pragma once
+// Dense and grouped 2-D convolution (cross-correlation, as in PyTorch) by im2col + GEMM, forward
+// and the three backward passes, NCHW activations and OIHW weights.
+//
+//   x: [N, C, H, W]          w: [K, C/G, R, S] (OIHW)        b: [K] or nullptr
+//   y: [N, K, OH, OW]        OH = (H + 2*pad_h - R) / stride_h + 1,  OW likewise
+//
+// One group g (G = groups, Cg = C/G input and Kg = K/G output channels) of one sample n is a GEMM:
+//
+//         Wg                    col_ng (im2col of x[n, g*Cg:(g+1)*Cg])          Y_ng
+//   [Kg, Cg*R*S]       x      [Cg*R*S, OH*OW]                         =   [Kg, OH*OW]
+//   rows of w[g*Kg..]         (layout drawn in kernels/im2col.hpp)          = y[n, g*Kg.., :, :]
+//
+// The OIHW weights of group g are already the row-major [Kg, Cg*R*S] matrix Wg, and y[n, g*Kg..]
+// is already the row-major [Kg, OH*OW] matrix Y_ng: only the input needs unfolding. A 1x1 kernel
+// with stride 1 and no padding needs none either: col_ng is x[n, g*Cg..] itself, viewed as
+// [Cg, H*W] (MobileNet's pointwise layers: Y_n = W * X_n).
+//
+// Backward, with dY_ng the [Kg, OH*OW] slice of dy (L = loss):
+//   y = Wg col  =>  dL/dcol = Wg^T dY_ng    then  dx = col2im(dcol)  (the adjoint of im2col)
+//                   dL/dWg  = sum_n dY_ng col_ng^T
+//                   dL/db_k = sum_{n, oh, ow} dy[n, k, oh, ow]
+//
+// Threads: the batch is split across OpenMP threads (one sample at a time per thread, each GEMM
+// single-threaded, see core/gemm.hpp); with fewer samples than threads the samples run one after
+// another and Eigen's GEMM uses the threads instead. Column buffers live in a caller-owned
+// Workspace (slot t = thread t), so repeated calls with the same shapes allocate nothing.
+// The weight gradient is a sum over the batch: it is reduced in kWeightGradChunks fixed chunks of
+// the batch, each into its own workspace slot, then combined in chunk order, so its bits do not
+// depend on the number of threads.
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include "moodnet/core/error.hpp"
+#include "moodnet/core/gemm.hpp"
+#include "moodnet/core/parallel.hpp"
+#include "moodnet/core/tensor.hpp"
+#include "moodnet/core/workspace.hpp"
+#include "moodnet/kernels/im2col.hpp"
+
+namespace moodnet {
+
+struct Conv2dParams {
+  std::int64_t N = 1, C = 1, H = 1, W = 1;  // input [N, C, H, W]
+  std::int64_t K = 1;                       // output channels
+  std::int64_t R = 3, S = 3;                // kernel height, width
+  std::int64_t stride_h = 1, stride_w = 1;
+  std::int64_t pad_h = 0, pad_w = 0;
+  std::int64_t groups = 1;  // 1 = dense, C = K = groups: depthwise (correct, not fast)
+
+  std::int64_t out_h() const { return (H + 2 * pad_h - R) / stride_h + 1; }
+  std::int64_t out_w() const { return (W + 2 * pad_w - S) / stride_w + 1; }
+  std::int64_t c_per_group() const { return C / groups; }
+  std::int64_t k_per_group() const { return K / groups; }
+
+  Shape input_shape() const { return {N, C, H, W}; }
+  Shape weight_shape() const { return {K, C / groups, R, S}; }
+  Shape output_shape() const { return {N, K, out_h(), out_w()}; }
+  // Forward multiply-accumulates for the whole batch (backward-input and backward-weight cost the same).
+  double macs() const {
+    return double(N) * double(K) * double(out_h()) * double(out_w()) * double(c_per_group()) * double(R * S);
+  }
+  // 1x1 kernel, stride 1, no padding: a plain GEMM per sample and group, no im2col.
+  bool is_pointwise() const {
+    return R == 1 && S == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0;
+  }
+  // The im2col geometry of one group of one sample.
+  Im2colShape im2col_shape() const { return {C / groups, H, W, R, S, stride_h, stride_w, pad_h, pad_w}; }
+
+  // Throws moodnet::Error naming the values when the parameters do not describe a convolution.
+  void validate() const {
+    MOODNET_CHECK(N > 0 && C > 0 && H > 0 && W > 0 && K > 0 && R > 0 && S > 0 && stride_h > 0 && stride_w > 0 &&
+                      groups > 0,
+                  "conv2d: sizes must be positive, got N=", N, " C=", C, " H=", H, " W=", W, " K=", K, " R=", R,
+                  " S=", S, " stride=", stride_h, "x", stride_w, " groups=", groups);
+    MOODNET_CHECK(pad_h >= 0 && pad_w >= 0, "conv2d: padding must be >= 0, got pad=", pad_h, "x", pad_w);
+    MOODNET_CHECK(C % groups == 0 && K % groups == 0, "conv2d: groups=", groups,
+                  " must divide both the input channels C=", C, " and the output channels K=", K);
+    MOODNET_CHECK(R <= H + 2 * pad_h && S <= W + 2 * pad_w, "conv2d: kernel ", R, "x", S,
+                  " is larger than the padded input ", H + 2 * pad_h, "x", W + 2 * pad_w, " (H=", H, " W=", W,
+                  " pad=", pad_h, "x", pad_w, ")");
+  }
+};
+
+// Fixed number of batch chunks for the weight-gradient reduction (never the thread count).
+inline constexpr std::int64_t kWeightGradChunks = 4;
+
+// Small images make thin GEMMs (a 6x6 output is 36 columns) in which Eigen spends its time packing
+// the weights again for every sample. Such samples are unfolded side by side into one column
+// buffer, [Cg*R*S, m*OHW], so that one GEMM covers m samples: m = ceil(kMinGemmColumns / OHW),
+// at most kMaxSamplesPerGemm (and N). The blocking depends on the shapes only, never on the threads.
+inline constexpr std::int64_t kMinGemmColumns = 256;
+inline constexpr std::int64_t kMaxSamplesPerGemm = 16;
+
+namespace detail {
+
+inline std::int64_t samples_per_gemm(const Conv2dParams& p) {
+  const std::int64_t ohw = p.out_h() * p.out_w();
+  return std::clamp<std::int64_t>((kMinGemmColumns + ohw - 1) / ohw, 1, std::min(kMaxSamplesPerGemm, p.N));
+}
+
+// Runs body(i, thread) for i in [0, count); parallel over i when there are at least as many items as
+// threads (every GEMM inside is then single-threaded), else serially (Eigen's GEMM then uses the threads).
+template <class Body>
+inline void for_each_item(std::int64_t count, Body&& body) {
+  if (count >= num_threads() && num_threads() > 1) {
+#pragma omp parallel
+    {
+      const int t = thread_index();
+#pragma omp for schedule(static)
+      for (std::int64_t i = 0; i < count; ++i) body(i, t);
+    }
+  } else {
+    for (std::int64_t i = 0; i < count; ++i) body(i, 0);
+  }
+}
+
+// One scratch buffer of `elems` per thread, fetched before any parallel region (no allocation inside).
+template <class T>
+inline void reserve_per_thread(Workspace& ws, std::int64_t elems, int first_slot = 0) {
+  const int nt = num_threads();
+  ws.reserve_slots(first_slot + nt);
+  for (int t = 0; t < nt; ++t) ws.get<T>(first_slot + t, elems);
+}
+
+// Unfolds channels [g*Cg, (g+1)*Cg) of samples n0 .. n0+m-1 side by side: col[Cg*R*S, m*OHW].
+template <class T>
+inline void im2col_samples(const Conv2dParams& p, const T* x, std::int64_t n0, std::int64_t m, std::int64_t gi,
+                           T* col) {
+  const Im2colShape g = p.im2col_shape();
+  const std::int64_t OHW = g.col_cols();
+  for (std::int64_t j = 0; j < m; ++j)
+    im2col(x + ((n0 + j) * p.C + gi * g.C) * p.H * p.W, g, col + j * OHW, m * OHW);
+}
+
+// Copies channels [g*Kg, (g+1)*Kg) of samples n0 .. n0+m-1 between a [N, K, OHW] tensor t and a
+// [Kg, m*OHW] matrix: gather_outputs t -> mat, scatter_outputs mat -> t.
+template <class T>
+inline void gather_outputs(const Conv2dParams& p, const T* t, std::int64_t n0, std::int64_t m, std::int64_t gi,
+                           T* mat) {
+  const std::int64_t Kg = p.k_per_group(), OHW = p.out_h() * p.out_w();
+  for (std::int64_t j = 0; j < m; ++j)
+    for (std::int64_t k = 0; k < Kg; ++k) {
+      const T* a = t + ((n0 + j) * p.K + gi * Kg + k) * OHW;
+      std::copy(a, a + OHW, mat + k * m * OHW + j * OHW);
+    }
+}
+template <class T>
+inline void scatter_outputs(const Conv2dParams& p, const T* mat, std::int64_t n0, std::int64_t m, std::int64_t gi,
+                            T* t) {
+  const std::int64_t Kg = p.k_per_group(), OHW = p.out_h() * p.out_w();
+  for (std::int64_t j = 0; j < m; ++j)
+    for (std::int64_t k = 0; k < Kg; ++k) {
+      const T* b = mat + k * m * OHW + j * OHW;
+      std::copy(b, b + OHW, t + ((n0 + j) * p.K + gi * Kg + k) * OHW);
+    }
+}
+
+}  // namespace detail
+
+// y = conv(x, w) + b.  x: [N, C, H, W], w: [K, C/G, R, S], bias: [K] or nullptr, y: [N, K, OH, OW]
+// (overwritten). ws holds the per-thread column buffers.
+template <class T>
+inline void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, Workspace& ws) {
+  p.validate();
+  const std::int64_t G = p.groups, Cg = p.c_per_group(), Kg = p.k_per_group();
+  const std::int64_t HW = p.H * p.W, OHW = p.out_h() * p.out_w(), CRS = p.im2col_shape().col_rows();
+  const std::int64_t nb = detail::samples_per_gemm(p), blocks = (p.N + nb - 1) / nb;
+  const bool direct = p.is_pointwise() && nb == 1;  // B is x itself
+  const std::int64_t col_elems = CRS * nb * OHW, tmp_elems = nb > 1 ? Kg * nb * OHW : 0;
+  if (!direct) detail::reserve_per_thread<T>(ws, col_elems + tmp_elems);
+
+  detail::for_each_item(blocks, [&](std::int64_t blk, int t) {
+    const std::int64_t n0 = blk * nb, m = std::min(nb, p.N - n0), cols = m * OHW;
+    T* col = direct ? nullptr : ws.get<T>(t, col_elems + tmp_elems);
+    T* tmp = direct ? nullptr : col + col_elems;
+    for (std::int64_t gi = 0; gi < G; ++gi) {
+      const T* B = x + (n0 * p.C + gi * Cg) * HW;  // [Cg*R*S, m*OHW]
+      if (!direct) {
+        detail::im2col_samples(p, x, n0, m, gi, col);
+        B = col;
+      }
+      auto Wg = row_map(w + gi * Kg * CRS, Kg, CRS, CRS);
+      if (m == 1) {
+        row_map(y + (n0 * p.K + gi * Kg) * OHW, Kg, OHW, OHW).noalias() = Wg * row_map(B, CRS, OHW, OHW);
+      } else {
+        row_map(tmp, Kg, cols, cols).noalias() = Wg * row_map(B, CRS, cols, cols);
+        detail::scatter_outputs(p, tmp, n0, m, gi, y);
+      }
+    }
+    if (bias) {
+      for (std::int64_t n = n0; n < n0 + m; ++n)
+        for (std::int64_t k = 0; k < p.K; ++k) {
+          T* yk = y + (n * p.K + k) * OHW;
+          const T bk = bias[k];
+          for (std::int64_t i = 0; i < OHW; ++i) yk[i] += bk;
+        }
+    }
+  });
+}
+
+// dx = dL/dx (OVERWRITTEN) from dy = dL/dy: [N, K, OH, OW] and w. Per block of samples and group:
+// dcol = Wg^T dY ([Cg*R*S, m*OHW]), then dx = col2im(dcol) sample by sample.
+template <class T>
+inline void conv2d_backward_input(const Conv2dParams& p, const T* dy, const T* w, T* dx, Workspace& ws) {
+  p.validate();
+  const Im2colShape g = p.im2col_shape();
+  const std::int64_t G = p.groups, Cg = p.c_per_group(), Kg = p.k_per_group();
+  const std::int64_t HW = p.H * p.W, OHW = p.out_h() * p.out_w(), CRS = g.col_rows();
+  const std::int64_t nb = detail::samples_per_gemm(p), blocks = (p.N + nb - 1) / nb;
+  const bool direct = p.is_pointwise() && nb == 1;  // dx = W^T dY directly
+  const std::int64_t col_elems = CRS * nb * OHW, tmp_elems = nb > 1 ? Kg * nb * OHW : 0;
+  if (!direct) detail::reserve_per_thread<T>(ws, col_elems + tmp_elems);
+
+  detail::for_each_item(blocks, [&](std::int64_t blk, int t) {
+    const std::int64_t n0 = blk * nb, m = std::min(nb, p.N - n0), cols = m * OHW;
+    T* dcol = direct ? nullptr : ws.get<T>(t, col_elems + tmp_elems);
+    T* tmp = direct ? nullptr : dcol + col_elems;
+    for (std::int64_t gi = 0; gi < G; ++gi) {
+      auto WgT = row_map(w + gi * Kg * CRS, Kg, CRS, CRS).transpose();
+      const T* dY = dy + (n0 * p.K + gi * Kg) * OHW;  // [Kg, m*OHW]
+      if (m > 1) {
+        detail::gather_outputs(p, dy, n0, m, gi, tmp);
+        dY = tmp;
+      }
+      if (direct) {
+        row_map(dx + (n0 * p.C + gi * Cg) * HW, Cg, HW, HW).noalias() = WgT * row_map(dY, Kg, OHW, OHW);
+        continue;
+      }
+      row_map(dcol, CRS, cols, cols).noalias() = WgT * row_map(dY, Kg, cols, cols);
+      for (std::int64_t j = 0; j < m; ++j) {
+        T* dxg = dx + ((n0 + j) * p.C + gi * Cg) * HW;
+        std::fill(dxg, dxg + Cg * HW, T(0));
+        col2im(dcol + j * OHW, g, dxg, cols);
+      }
+    }
+  });
+}
+
+// dw += dL/dw (ACCUMULATED): dWg += sum_n dY_ng col_ng^T. x: [N, C, H, W], dy: [N, K, OH, OW],
+// dw: [K, C/G, R, S]. Bit-identical for any thread count (fixed batch chunks, combined in order).
+template <class T>
+inline void conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* dw, Workspace& ws) {
+  p.validate();
+  const std::int64_t G = p.groups, Cg = p.c_per_group(), Kg = p.k_per_group();
+  const std::int64_t HW = p.H * p.W, OHW = p.out_h() * p.out_w(), CRS = p.im2col_shape().col_rows();
+  const std::int64_t wsize = p.K * CRS;
+  const std::int64_t nb = detail::samples_per_gemm(p);
+  const bool direct = p.is_pointwise() && nb == 1;
+  const std::int64_t col_elems = CRS * nb * OHW, tmp_elems = nb > 1 ? Kg * nb * OHW : 0;
+  const std::int64_t chunks = std::min<std::int64_t>(p.N, kWeightGradChunks);
+  const int nt = num_threads();
+
+  // Slots [0, chunks): one weight-sized accumulator per chunk; [chunks, chunks + nt): columns.
+  ws.reserve_slots(static_cast<int>(chunks) + nt);
+  for (std::int64_t c = 0; c < chunks; ++c) ws.get<T>(static_cast<int>(c), wsize);
+  if (!direct) detail::reserve_per_thread<T>(ws, col_elems + tmp_elems, static_cast<int>(chunks));
+
+  // Chunk c covers samples [N*c/chunks, N*(c+1)/chunks), in blocks of nb samples from its start.
+  auto run_chunk = [&](std::int64_t c, int t) {
+    T* acc = ws.get<T>(static_cast<int>(c), wsize);
+    T* col = direct ? nullptr : ws.get<T>(static_cast<int>(chunks) + t, col_elems + tmp_elems);
+    T* tmp = direct ? nullptr : col + col_elems;
+    const std::int64_t c0 = p.N * c / chunks, c1 = p.N * (c + 1) / chunks;
+    for (std::int64_t n0 = c0; n0 < c1; n0 += nb) {
+      const std::int64_t m = std::min(nb, c1 - n0), cols = m * OHW;
+      for (std::int64_t gi = 0; gi < G; ++gi) {
+        const T* B = x + (n0 * p.C + gi * Cg) * HW;   // [Cg*R*S, m*OHW]
+        const T* dY = dy + (n0 * p.K + gi * Kg) * OHW;  // [Kg, m*OHW]
+        if (!direct) {
+          detail::im2col_samples(p, x, n0, m, gi, col);
+          B = col;
+        }
+        if (m > 1) {
+          detail::gather_outputs(p, dy, n0, m, gi, tmp);
+          dY = tmp;
+        }
+        auto dW = row_map(acc + gi * Kg * CRS, Kg, CRS, CRS);
+        auto prod = row_map(dY, Kg, cols, cols) * row_map(B, CRS, cols, cols).transpose();
+        if (n0 == c0)
+          dW.noalias() = prod;
+        else
+          dW.noalias() += prod;
+      }
+    }
+  };
+  // Chunks never depend on the thread count, and each chunk is one single-threaded sequence of GEMMs:
+  // always inside a parallel region (even with fewer chunks than threads), so Eigen never splits a
+  // GEMM across threads (that would change its blocking, hence the rounding, with the thread count).
+#pragma omp parallel
+  {
+    const int t = thread_index();
+#pragma omp for schedule(static)
+    for (std::int64_t c = 0; c < chunks; ++c) run_chunk(c, t);
+  }
+  // dw += acc_0 + acc_1 + ... in chunk order, element by element.
+  const T* accs[kWeightGradChunks] = {};
+  for (std::int64_t c = 0; c < chunks; ++c) accs[c] = ws.get<T>(static_cast<int>(c), wsize);
+  parallel_for_chunks(wsize, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) {
+      T s = accs[0][i];
+      for (std::int64_t c = 1; c < chunks; ++c) s += accs[c][i];
+      dw[i] += s;
+    }
+  });
+}
+
+// db += dL/db (ACCUMULATED): db[k] += sum over n, oh, ow of dy[n, k, oh, ow]. Each k is summed by one
+// thread in a fixed order, so the result does not depend on the thread count.
+template <class T>
+inline void conv2d_backward_bias(const Conv2dParams& p, const T* dy, T* db) {
+  p.validate();
+  const std::int64_t OHW = p.out_h() * p.out_w();
+  parallel_for(p.K, [&](std::int64_t k) {
+    T s = 0;
+    for (std::int64_t n = 0; n < p.N; ++n) {
+      const T* d = dy + (n * p.K + k) * OHW;
+      T sn = 0;
+      for (std::int64_t i = 0; i < OHW; ++i) sn += d[i];
+      s += sn;
+    }
+    db[k] += s;
+  });
+}
+
+// ---- tensor overloads: check every shape against the parameters, then call the pointer versions ----
+
+template <class T>
+inline void conv2d_forward(const Conv2dParams& p, std::type_identity_t<TensorView<const T>> x,
+                           std::type_identity_t<TensorView<const T>> w, const T* bias, TensorView<T> y,
+                           Workspace& ws) {
+  p.validate();
+  check_shape(x.shape(), p.input_shape(), "conv2d input x");
+  check_shape(w.shape(), p.weight_shape(), "conv2d weight w");
+  check_shape(y.shape(), p.output_shape(), "conv2d output y");
+  conv2d_forward(p, x.data(), w.data(), bias, y.data(), ws);
+}
+
+template <class T>
+inline void conv2d_backward_input(const Conv2dParams& p, std::type_identity_t<TensorView<const T>> dy,
+                                  std::type_identity_t<TensorView<const T>> w, TensorView<T> dx, Workspace& ws) {
+  p.validate();
+  check_shape(dy.shape(), p.output_shape(), "conv2d output gradient dy");
+  check_shape(w.shape(), p.weight_shape(), "conv2d weight w");
+  check_shape(dx.shape(), p.input_shape(), "conv2d input gradient dx");
+  conv2d_backward_input(p, dy.data(), w.data(), dx.data(), ws);
+}
+
+template <class T>
+inline void conv2d_backward_weight(const Conv2dParams& p, std::type_identity_t<TensorView<const T>> x,
+                                   std::type_identity_t<TensorView<const T>> dy, TensorView<T> dw, Workspace& ws) {
+  p.validate();
+  check_shape(x.shape(), p.input_shape(), "conv2d input x");
+  check_shape(dy.shape(), p.output_shape(), "conv2d output gradient dy");
+  check_shape(dw.shape(), p.weight_shape(), "conv2d weight gradient dw");
+  conv2d_backward_weight(p, x.data(), dy.data(), dw.data(), ws);
+}
+
+template <class T>
+inline void conv2d_backward_bias(const Conv2dParams& p, std::type_identity_t<TensorView<const T>> dy,
+                                 TensorView<T> db) {
+  p.validate();
+  check_shape(dy.shape(), p.output_shape(), "conv2d output gradient dy");
+  check_shape(db.shape(), Shape{p.K}, "conv2d bias gradient db");
+  conv2d_backward_bias(p, dy.data(), db.data());
+}
+
+}  // namespace moodnet
