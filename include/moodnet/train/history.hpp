@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "moodnet/core/error.hpp"
-#include "moodnet/train/atomic_write.hpp"
+#include "moodnet/io/atomic_file.hpp"
 
 namespace moodnet::train {
 
@@ -71,7 +71,7 @@ inline std::string history_csv(const std::vector<EpochRecord>& records) {
 
 // Writes history.csv atomically (temporary file + fsync + rename).
 inline void write_history_csv(const std::string& path, const std::vector<EpochRecord>& records) {
-  detail::write_file_atomically(path, history_csv(records));
+  io::write_file_atomic(path, history_csv(records));
 }
 
 // Reads a file written by write_history_csv. Throws moodnet::Error naming the file and line on a

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "moodnet/core/error.hpp"
-#include "moodnet/train/atomic_write.hpp"
+#include "moodnet/io/atomic_file.hpp"
 #include "moodnet/train/canvas.hpp"
 
 #pragma GCC diagnostic push
@@ -41,7 +41,7 @@ inline std::string encode_png(const Canvas& canvas) {
 
 // Writes the canvas as a PNG file, atomically. Throws moodnet::Error naming the file on failure.
 inline void write_png(const std::string& path, const Canvas& canvas) {
-  detail::write_file_atomically(path, encode_png(canvas));
+  io::write_file_atomic(path, encode_png(canvas));
 }
 
 }  // namespace moodnet::train

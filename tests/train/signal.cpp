@@ -1,0 +1,64 @@
+#include "moodnet/train/signal.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+using namespace moodnet::train;
+
+namespace {
+void (*current_handler(int sig))(int) {
+  struct sigaction now {};
+  sigaction(sig, nullptr, &now);
+  return now.sa_handler;
+}
+}  // namespace
+
+TEST_CASE("The first SIGINT only sets the stop flag, and resets SIGINT to its default action", "[train][signal]") {
+  clear_stop_request();
+  const auto int_before = current_handler(SIGINT), term_before = current_handler(SIGTERM);  // Catch2's own
+  {
+    StopSignalGuard guard;
+    CHECK_FALSE(stop_requested());
+    CHECK(current_handler(SIGINT) == detail::on_stop_signal);
+    CHECK(current_handler(SIGTERM) == detail::on_stop_signal);
+    REQUIRE(raise(SIGINT) == 0);  // the process survives: only the flag is set
+    CHECK(stop_requested());
+    CHECK(stop_signal_number() == SIGINT);
+    CHECK(current_handler(SIGINT) == SIG_DFL);  // a second Ctrl-C would kill the program
+    CHECK(current_handler(SIGTERM) == detail::on_stop_signal);
+  }
+  // The guard restores the handlers that were there before it.
+  CHECK(current_handler(SIGINT) == int_before);
+  CHECK(current_handler(SIGTERM) == term_before);
+  clear_stop_request();
+  CHECK_FALSE(stop_requested());
+}
+
+TEST_CASE("SIGTERM requests a stop too", "[train][signal]") {
+  clear_stop_request();
+  StopSignalGuard guard;
+  REQUIRE(raise(SIGTERM) == 0);
+  CHECK(stop_signal_number() == SIGTERM);
+  clear_stop_request();
+}
+
+TEST_CASE("A second SIGINT kills the process with the default action", "[train][signal]") {
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {  // child: survive the first, die by the second
+    StopSignalGuard guard;
+    raise(SIGINT);
+    if (!stop_requested()) _exit(3);
+    raise(SIGINT);
+    _exit(4);  // not reached when the default action ran
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGINT);
+}
