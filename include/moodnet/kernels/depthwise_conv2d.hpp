@@ -79,10 +79,16 @@ inline void dw_pad_plane(const T* x, std::int64_t H, std::int64_t W, std::int64_
   std::fill(xp, xp + g.size(), T(0));
   for (std::int64_t ih = 0; ih < H; ++ih) {
     const T* xr = x + ih * W;
+    T* row = xp + (ih + ph) * g.sw * g.wq;
     if (g.sw == 1) {
-      std::memcpy(xp + g.at(ih + ph, pw), xr, sizeof(T) * static_cast<std::size_t>(W));
-    } else {
-      for (std::int64_t iw = 0; iw < W; ++iw) xp[g.at(ih + ph, iw + pw)] = xr[iw];
+      std::memcpy(row + pw, xr, sizeof(T) * static_cast<std::size_t>(W));
+      continue;
+    }
+    for (std::int64_t ph_ = 0; ph_ < g.sw; ++ph_) {  // padded columns j*sw + ph_, i.e. iw = j*sw + ph_ - pw
+      T* dst = row + ph_ * g.wq;
+      for (std::int64_t j = ph_ >= pw ? 0 : (pw - ph_ + g.sw - 1) / g.sw, iw = j * g.sw + ph_ - pw; iw < W;
+           ++j, iw += g.sw)
+        dst[j] = xr[iw];
     }
   }
 }
@@ -91,8 +97,16 @@ inline void dw_pad_plane(const T* x, std::int64_t H, std::int64_t W, std::int64_
 template <class T>
 inline void dw_crop_plane(const T* xp, const DwPlane& g, std::int64_t H, std::int64_t W, std::int64_t ph,
                           std::int64_t pw, T* x) {
-  for (std::int64_t ih = 0; ih < H; ++ih)
-    for (std::int64_t iw = 0; iw < W; ++iw) x[ih * W + iw] = xp[g.at(ih + ph, iw + pw)];
+  for (std::int64_t ih = 0; ih < H; ++ih) {
+    T* xr = x + ih * W;
+    const T* row = xp + (ih + ph) * g.sw * g.wq;
+    for (std::int64_t ph_ = 0; ph_ < g.sw; ++ph_) {
+      const T* src = row + ph_ * g.wq;
+      for (std::int64_t j = ph_ >= pw ? 0 : (pw - ph_ + g.sw - 1) / g.sw, iw = j * g.sw + ph_ - pw; iw < W;
+           ++j, iw += g.sw)
+        xr[iw] = src[j];
+    }
+  }
 }
 
 // One output plane from a padded input plane. y: [Ho, Wo]; w: [R, S]; K > 0 fixes R = S = K.
@@ -140,6 +154,57 @@ inline void dw_plane_forward_any(const T* xp, const DwPlane& g, std::int64_t Ho,
     dw_plane_forward<0>(xp, g, Ho, Wo, R, S, sh, w, bias, y);
 }
 
+// ---- channel-blocked path, for narrow outputs (Wo < kDwRowPathMinWidth) ----------------------
+// A row of 3, 6 or 12 outputs fills a fraction of a SIMD register, so narrow planes are instead
+// vectorised ACROSS channels: kDwLanes channels of one image are transposed into a padded,
+// pixel-major block, every tap is then one kDwLanes-wide FMA with a per-channel weight vector,
+// and the result is transposed back:
+//
+//   x[n, c0..c0+15, H, W]  ──►  xb[Hp][Wp][16]  (zero border, lanes >= C-c0 zero)
+//   yb[oh][ow][:] = bias[:] + sum_{r,s} wb[r,s][:] * xb[oh*sh + r][ow*sw + s][:]   (16 lanes)
+//   yb[Ho][Wo][16]  ──►  y[n, c0..c0+15, Ho, Wo]
+inline constexpr std::int64_t kDwLanes = 16;
+inline constexpr std::int64_t kDwRowPathMinWidth = 16;
+
+// Channel block geometry: padded spatial size and how many lanes of block cb hold real channels.
+struct DwBlocks {
+  std::int64_t Hp, Wp, blocks;
+  std::int64_t plane() const { return Hp * Wp * kDwLanes; }
+};
+inline DwBlocks dw_blocks(const DepthwiseConv2dParams& p) {
+  return {p.H + 2 * p.pad_h, p.W + 2 * p.pad_w, (p.C + kDwLanes - 1) / kDwLanes};
+}
+
+// dst[(ih+ph)*Wp + iw+pw][lane] = src plane `lane` ([H, W], planes `stride` apart), zero border and
+// zero lanes >= lanes. dst: [Hp, Wp, kDwLanes].
+template <class T>
+inline void dw_gather_block(const T* src, std::int64_t stride, std::int64_t lanes, std::int64_t H, std::int64_t W,
+                            std::int64_t ph, std::int64_t pw, std::int64_t Wp, T* dst, std::int64_t dst_size) {
+  std::fill(dst, dst + dst_size, T(0));
+  for (std::int64_t l = 0; l < lanes; ++l) {
+    const T* s = src + l * stride;
+    for (std::int64_t ih = 0; ih < H; ++ih)
+      for (std::int64_t iw = 0; iw < W; ++iw) dst[((ih + ph) * Wp + iw + pw) * kDwLanes + l] = s[ih * W + iw];
+  }
+}
+// Inverse: dst plane `lane` ([H, W]) <- interior of src ([Hp, Wp, kDwLanes]), for lanes < lanes.
+template <class T>
+inline void dw_scatter_block(const T* src, std::int64_t lanes, std::int64_t H, std::int64_t W, std::int64_t ph,
+                             std::int64_t pw, std::int64_t Wp, T* dst, std::int64_t stride) {
+  for (std::int64_t l = 0; l < lanes; ++l) {
+    T* d = dst + l * stride;
+    for (std::int64_t ih = 0; ih < H; ++ih)
+      for (std::int64_t iw = 0; iw < W; ++iw) d[ih * W + iw] = src[((ih + ph) * Wp + iw + pw) * kDwLanes + l];
+  }
+}
+// wb[k][lane] = w[c0 + lane, k] (zero for lanes >= lanes). wb: [R*S, kDwLanes].
+template <class T>
+inline void dw_gather_weights(const T* w, std::int64_t RS, std::int64_t c0, std::int64_t lanes, T* wb) {
+  std::fill(wb, wb + RS * kDwLanes, T(0));
+  for (std::int64_t l = 0; l < lanes; ++l)
+    for (std::int64_t k = 0; k < RS; ++k) wb[k * kDwLanes + l] = w[(c0 + l) * RS + k];
+}
+
 // Sizes every per-thread slot before the parallel region (get() may allocate; inside the region
 // each thread only reads its own, already large enough, slot).
 template <class T>
@@ -148,6 +213,125 @@ inline void dw_reserve(Workspace& ws, std::int64_t n) {
   ws.reserve_slots(nt);
   for (int t = 0; t < nt; ++t) ws.get<T>(t, n);
 }
+
+// Channel-blocked forward (see above). Work items: (image, channel block).
+template <int K, class T>
+inline void dw_blocked_forward(const DepthwiseConv2dParams& p, const T* x, const T* w, const T* bias, T* y,
+                               Workspace& ws) {
+  // K > 0 fixes R = S = K at compile time so the tap loops unroll and acc stays in registers.
+  const std::int64_t R = K > 0 ? K : p.R, S = K > 0 ? K : p.S;
+  const std::int64_t Ho = p.out_h(), Wo = p.out_w(), RS = R * S, L = kDwLanes;
+  const DwBlocks b = dw_blocks(p);
+  const std::int64_t need = b.plane() + Ho * Wo * L + RS * L + L;
+  dw_reserve<T>(ws, need);
+  parallel_for(p.N * b.blocks, [&](std::int64_t nb) {
+    const std::int64_t n = nb / b.blocks, c0 = (nb % b.blocks) * L, lanes = std::min(L, p.C - c0);
+    T* xb = ws.get<T>(thread_index(), need);
+    T* yb = xb + b.plane();
+    T* wb = yb + Ho * Wo * L;
+    T* bb = wb + RS * L;
+    for (std::int64_t l = 0; l < L; ++l) bb[l] = (bias && l < lanes) ? bias[c0 + l] : T(0);
+    dw_gather_weights(w, RS, c0, lanes, wb);
+    dw_gather_block(x + (n * p.C + c0) * p.H * p.W, p.H * p.W, lanes, p.H, p.W, p.pad_h, p.pad_w, b.Wp, xb,
+                    b.plane());
+    for (std::int64_t oh = 0; oh < Ho; ++oh)
+      for (std::int64_t ow = 0; ow < Wo; ++ow) {
+        T acc[kDwLanes];
+#pragma omp simd
+        for (std::int64_t l = 0; l < L; ++l) acc[l] = bb[l];
+        for (std::int64_t r = 0; r < R; ++r) {
+          const T* xr = xb + ((oh * p.stride_h + r) * b.Wp + ow * p.stride_w) * L;
+          for (std::int64_t s = 0; s < S; ++s) {
+            const T* wv = wb + (r * S + s) * L;
+#pragma omp simd
+            for (std::int64_t l = 0; l < L; ++l) acc[l] += wv[l] * xr[s * L + l];
+          }
+        }
+        T* yv = yb + (oh * Wo + ow) * L;
+#pragma omp simd
+        for (std::int64_t l = 0; l < L; ++l) yv[l] = acc[l];
+      }
+    dw_scatter_block(yb, lanes, Ho, Wo, 0, 0, Wo, y + (n * p.C + c0) * Ho * Wo, Ho * Wo);
+  });
+}
+
+// Channel-blocked input gradient: dy block scattered tap by tap into a zeroed padded dx block.
+template <int K, class T>
+inline void dw_blocked_backward_input(const DepthwiseConv2dParams& p, const T* dy, const T* w, T* dx,
+                                      Workspace& ws) {
+  // K > 0 fixes R = S = K at compile time so the tap loops unroll and acc stays in registers.
+  const std::int64_t R = K > 0 ? K : p.R, S = K > 0 ? K : p.S;
+  const std::int64_t Ho = p.out_h(), Wo = p.out_w(), RS = R * S, L = kDwLanes;
+  const DwBlocks b = dw_blocks(p);
+  const std::int64_t need = b.plane() + Ho * Wo * L + RS * L;
+  dw_reserve<T>(ws, need);
+  parallel_for(p.N * b.blocks, [&](std::int64_t nb) {
+    const std::int64_t n = nb / b.blocks, c0 = (nb % b.blocks) * L, lanes = std::min(L, p.C - c0);
+    T* dxb = ws.get<T>(thread_index(), need);
+    T* dyb = dxb + b.plane();
+    T* wb = dyb + Ho * Wo * L;
+    dw_gather_weights(w, RS, c0, lanes, wb);
+    dw_gather_block(dy + (n * p.C + c0) * Ho * Wo, Ho * Wo, lanes, Ho, Wo, 0, 0, Wo, dyb, Ho * Wo * L);
+    std::fill(dxb, dxb + b.plane(), T(0));
+    for (std::int64_t oh = 0; oh < Ho; ++oh)
+      for (std::int64_t ow = 0; ow < Wo; ++ow) {
+        const T* g = dyb + (oh * Wo + ow) * L;
+        for (std::int64_t r = 0; r < R; ++r) {
+          T* dr = dxb + ((oh * p.stride_h + r) * b.Wp + ow * p.stride_w) * L;
+          for (std::int64_t s = 0; s < S; ++s) {
+            const T* wv = wb + (r * S + s) * L;
+#pragma omp simd
+            for (std::int64_t l = 0; l < L; ++l) dr[s * L + l] += wv[l] * g[l];
+          }
+        }
+      }
+    dw_scatter_block(dxb, lanes, p.H, p.W, p.pad_h, p.pad_w, b.Wp, dx + (n * p.C + c0) * p.H * p.W, p.H * p.W);
+  });
+}
+
+// Channel-blocked weight gradient: block cb of channels is reduced by one thread over n = 0..N-1
+// in order into acc[R*S][kDwLanes] (block boundaries do not depend on the thread count).
+template <int K, class T>
+inline void dw_blocked_backward_weight(const DepthwiseConv2dParams& p, const T* x, const T* dy, T* dw,
+                                       Workspace& ws) {
+  // K > 0 fixes R = S = K at compile time so the tap loops unroll and acc stays in registers.
+  const std::int64_t R = K > 0 ? K : p.R, S = K > 0 ? K : p.S;
+  const std::int64_t Ho = p.out_h(), Wo = p.out_w(), RS = R * S, L = kDwLanes;
+  const DwBlocks b = dw_blocks(p);
+  const std::int64_t need = b.plane() + Ho * Wo * L + RS * L;
+  dw_reserve<T>(ws, need);
+  parallel_for(b.blocks, [&](std::int64_t cb) {
+    const std::int64_t c0 = cb * L, lanes = std::min(L, p.C - c0);
+    T* xb = ws.get<T>(thread_index(), need);
+    T* dyb = xb + b.plane();
+    T* acc = dyb + Ho * Wo * L;
+    std::fill(acc, acc + RS * L, T(0));
+    for (std::int64_t n = 0; n < p.N; ++n) {
+      dw_gather_block(x + (n * p.C + c0) * p.H * p.W, p.H * p.W, lanes, p.H, p.W, p.pad_h, p.pad_w, b.Wp, xb,
+                      b.plane());
+      dw_gather_block(dy + (n * p.C + c0) * Ho * Wo, Ho * Wo, lanes, Ho, Wo, 0, 0, Wo, dyb, Ho * Wo * L);
+      for (std::int64_t oh = 0; oh < Ho; ++oh)
+        for (std::int64_t ow = 0; ow < Wo; ++ow) {
+          const T* g = dyb + (oh * Wo + ow) * L;
+          for (std::int64_t r = 0; r < R; ++r) {
+            const T* xr = xb + ((oh * p.stride_h + r) * b.Wp + ow * p.stride_w) * L;
+            for (std::int64_t s = 0; s < S; ++s) {
+              T* a = acc + (r * S + s) * L;
+#pragma omp simd
+              for (std::int64_t l = 0; l < L; ++l) a[l] += g[l] * xr[s * L + l];
+            }
+          }
+        }
+    }
+    for (std::int64_t l = 0; l < lanes; ++l)
+      for (std::int64_t k = 0; k < RS; ++k) dw[(c0 + l) * RS + k] += acc[k * L + l];
+  });
+}
+
+// Which path a shape takes: rows of the plane when an output row fills a SIMD register,
+// channel blocks otherwise.
+inline bool dw_use_channel_blocks(const DepthwiseConv2dParams& p) { return p.out_w() < kDwRowPathMinWidth; }
+inline bool dw_is_3x3(const DepthwiseConv2dParams& p) { return p.R == 3 && p.S == 3; }
 
 }  // namespace detail
 
@@ -158,6 +342,8 @@ template <class T>
 inline void depthwise_conv2d_forward(const DepthwiseConv2dParams& p, const T* x, const T* w, const T* bias, T* y,
                                      Workspace& ws) {
   p.validate();
+  if (detail::dw_use_channel_blocks(p)) return detail::dw_is_3x3(p) ? detail::dw_blocked_forward<3>(p, x, w, bias, y, ws)
+                                                              : detail::dw_blocked_forward<0>(p, x, w, bias, y, ws);
   const std::int64_t Ho = p.out_h(), Wo = p.out_w();
   const detail::DwPlane g = detail::dw_plane(p.H, p.W, p.pad_h, p.pad_w, p.stride_w);
   detail::dw_reserve<T>(ws, g.size());
@@ -182,6 +368,8 @@ template <class T>
 inline void depthwise_conv2d_backward_input(const DepthwiseConv2dParams& p, const T* dy, const T* w, T* dx,
                                             Workspace& ws) {
   p.validate();
+  if (detail::dw_use_channel_blocks(p)) return detail::dw_is_3x3(p) ? detail::dw_blocked_backward_input<3>(p, dy, w, dx, ws)
+                                                              : detail::dw_blocked_backward_input<0>(p, dy, w, dx, ws);
   const std::int64_t Ho = p.out_h(), Wo = p.out_w(), RS = p.R * p.S;
   if (p.stride_h == 1 && p.stride_w == 1) {
     const std::int64_t qh = p.R - 1 - p.pad_h, qw = p.S - 1 - p.pad_w;
@@ -230,6 +418,8 @@ template <class T>
 inline void depthwise_conv2d_backward_weight(const DepthwiseConv2dParams& p, const T* x, const T* dy, T* dw,
                                              Workspace& ws) {
   p.validate();
+  if (detail::dw_use_channel_blocks(p)) return detail::dw_is_3x3(p) ? detail::dw_blocked_backward_weight<3>(p, x, dy, dw, ws)
+                                                              : detail::dw_blocked_backward_weight<0>(p, x, dy, dw, ws);
   const std::int64_t Ho = p.out_h(), Wo = p.out_w(), RS = p.R * p.S;
   const detail::DwPlane g = detail::dw_plane(p.H, p.W, p.pad_h, p.pad_w, p.stride_w);
   const std::int64_t need = g.size() + RS * Wo;
