@@ -91,8 +91,11 @@ inline std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& pa
 
 namespace detail {
 // stb reads through these callbacks so we can see whether the decoder asked for bytes after the
-// end of the file: stb refills in 128-byte blocks and a short block is normal at the end, but a
-// read that returns nothing means the decoder wanted more than the file holds.
+// end of the file: stb refills its buffer in blocks of kStbBlock bytes and a short block is normal
+// at the end, but a refill that returns nothing, or a short read of any other size (stbi__getn
+// reading pixel data directly, whose result the PNM decoder of stb 2.27 ignores) means the
+// decoder wanted more than the file holds.
+inline constexpr int kStbBlock = 128;  // sizeof(stbi__context::buffer_start)
 struct StbReader {
   const std::uint8_t* data;
   std::size_t size, pos = 0;
@@ -100,7 +103,7 @@ struct StbReader {
   static int read(void* user, char* out, int n) {
     auto* r = static_cast<StbReader*>(user);
     const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(n), r->size - r->pos);
-    if (k == 0) r->overran = true;
+    if (k == 0 || (static_cast<int>(k) < n && n != kStbBlock)) r->overran = true;
     std::copy_n(r->data + r->pos, k, reinterpret_cast<std::uint8_t*>(out));
     r->pos += k;
     return static_cast<int>(k);

@@ -63,9 +63,15 @@ inline Dataset load_image_folder(const std::filesystem::path& root, const std::s
     auto expected = options.expected_classes;
     std::sort(expected.begin(), expected.end());
     if (classes != expected) {
-      std::string have, want;
-      for (const auto& c : classes) have += (have.empty() ? "" : ",") + c;
-      for (const auto& c : expected) want += (want.empty() ? "" : ",") + c;
+      auto joined = [](const std::vector<std::string>& names) {
+        std::string s;
+        for (const auto& n : names) {
+          if (!s.empty()) s += ',';
+          s += n;
+        }
+        return s;
+      };
+      const std::string have = joined(classes), want = joined(expected);
       fail("class folders of '", dir.string(), "' are {", have, "}, expected {", want, "}");
     }
   }

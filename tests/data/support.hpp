@@ -1,0 +1,87 @@
+#pragma once
+// Helpers for the data tests: a temporary folder that cleans up after itself, small file writers,
+// and a synthetic Dataset whose pixels identify each image.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "moodnet/data/dataset.hpp"
+
+namespace moodnet::test {
+
+// A unique folder under the system temp directory, removed with its contents on destruction.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path = std::filesystem::temp_directory_path() /
+           ("moodnet-data-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::filesystem::path operator/(const std::string& rel) const { return path / rel; }
+};
+
+inline void write_bytes(const std::filesystem::path& p, const std::string& bytes) {
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+inline std::string read_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Binary PGM (P5) of a w x h gray image.
+inline std::string pgm(int w, int h, const std::vector<std::uint8_t>& px) {
+  std::string s = "P5\n" + std::to_string(w) + " " + std::to_string(h) + "\n255\n";
+  s.append(px.begin(), px.end());
+  return s;
+}
+// A 48x48 PGM filled with `value`.
+inline std::string pgm48(std::uint8_t value) { return pgm(48, 48, std::vector<std::uint8_t>(48 * 48, value)); }
+
+// n images with 7 classes; image i is filled with pixel value i % 251 except pixel 0 = i / 251
+// (so every image is distinct), label i % 7, key "img<i>".
+inline data::Dataset synthetic_dataset(std::int64_t n) {
+  auto d = data::Dataset::with_capacity(data::fer2013_class_names(), n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::uint8_t* px = d.images.data() + i * data::kImagePixels;
+    std::fill_n(px, data::kImagePixels, static_cast<std::uint8_t>(i % 251));
+    px[0] = static_cast<std::uint8_t>(i / 251);
+    d.labels[i] = static_cast<std::int32_t>(i % 7);
+    d.keys[static_cast<std::size_t>(i)] = "img" + std::to_string(i);
+  }
+  d.report.source = "synthetic";
+  d.report.loaded = n;
+  return d;
+}
+
+// REQUIRE that f throws moodnet::Error whose message contains every one of `parts`.
+template <class F>
+inline void require_error_naming(F&& f, const std::vector<std::string>& parts) {
+  try {
+    f();
+  } catch (const moodnet::Error& e) {
+    const std::string msg = e.what();
+    INFO("message: " << msg);
+    for (const auto& p : parts) CHECK(msg.find(p) != std::string::npos);
+    return;
+  }
+  FAIL("expected moodnet::Error naming " << parts.front());
+}
+
+}  // namespace moodnet::test
