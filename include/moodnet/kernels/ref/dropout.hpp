@@ -22,7 +22,7 @@ inline void dropout_forward(const DropoutParams& p, const T* x, T* y, std::uint8
     if (i % 2 == 0) u = rng.next_u64();
     const std::uint64_t u32 = i % 2 == 0 ? (u & 0xFFFFFFFFull) : (u >> 32);
     mask[i] = u32 >= p.threshold();
-    y[i] = mask[i] ? static_cast<T>(x[i] / (1.0 - p.p)) : T(0);
+    y[i] = mask[i] ? x[i] * static_cast<T>(1.0 / (1.0 - p.p)) : T(0);
   }
 }
 
@@ -31,7 +31,7 @@ template <class T>
 inline void dropout_backward(const DropoutParams& p, const T* dy, const std::uint8_t* mask, T* dx) {
   p.validate();
   for (std::int64_t i = 0; i < p.n; ++i)
-    dx[i] = !p.training ? dy[i] : mask[i] ? static_cast<T>(dy[i] / (1.0 - p.p)) : T(0);
+    dx[i] = !p.training ? dy[i] : mask[i] ? dy[i] * static_cast<T>(1.0 / (1.0 - p.p)) : T(0);
 }
 
 }  // namespace moodnet::kernels::ref
