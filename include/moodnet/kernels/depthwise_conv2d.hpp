@@ -34,11 +34,16 @@
 
 namespace moodnet::kernels {
 
+// Loop structure: automatic picks rows for wide outputs (out_w >= 16) and channel blocks for
+// narrow ones; the others force one path (tests run both on every shape; results agree to rounding).
+enum class DepthwiseAlgo { automatic, rows, channel_blocks };
+
 struct DepthwiseConv2dParams {
   std::int64_t N = 0, C = 0, H = 0, W = 0;  // input [N, C, H, W]
   std::int64_t R = 3, S = 3;                // kernel height, width (weight [C, 1, R, S])
   std::int64_t stride_h = 1, stride_w = 1;
   std::int64_t pad_h = 0, pad_w = 0;
+  DepthwiseAlgo algo = DepthwiseAlgo::automatic;
 
   std::int64_t out_h() const { return (H + 2 * pad_h - R) / stride_h + 1; }
   std::int64_t out_w() const { return (W + 2 * pad_w - S) / stride_w + 1; }
@@ -330,7 +335,10 @@ inline void dw_blocked_backward_weight(const DepthwiseConv2dParams& p, const T* 
 
 // Which path a shape takes: rows of the plane when an output row fills a SIMD register,
 // channel blocks otherwise.
-inline bool dw_use_channel_blocks(const DepthwiseConv2dParams& p) { return p.out_w() < kDwRowPathMinWidth; }
+inline bool dw_use_channel_blocks(const DepthwiseConv2dParams& p) {
+  if (p.algo != DepthwiseAlgo::automatic) return p.algo == DepthwiseAlgo::channel_blocks;
+  return p.out_w() < kDwRowPathMinWidth;
+}
 inline bool dw_is_3x3(const DepthwiseConv2dParams& p) { return p.R == 3 && p.S == 3; }
 
 }  // namespace detail
