@@ -1,15 +1,23 @@
 #pragma once
 // Eigen matrix maps on raw row-major pointers, the way kernels hand their buffers to Eigen's GEMM.
 //
-// Threads: Eigen's GEMM is OpenMP-parallel when compiled with -fopenmp, but it runs serially when
-// called from inside an OpenMP parallel region (it checks omp_get_num_threads() > 1). So a GEMM
-// called from a serial section uses moodnet's thread count (set_num_threads), and a GEMM called
-// inside one of our parallel loops uses one thread: the two never oversubscribe the cores.
+// Threads: moodnet is the one owner of threads. Eigen's GEMM would parallelise itself with OpenMP
+// (when compiled with -fopenmp) and pick its blocking from the thread count, which changes the order
+// of the K-sum and so the bits of the result. We switch that off once at start-up: every GEMM runs
+// on the calling thread, and parallelism comes from our own loops (over samples, tiles or blocks),
+// so results are bit-identical for any thread count.
 #include <Eigen/Core>
 
 #include <cstdint>
 
 namespace moodnet {
+
+namespace detail {
+inline const bool eigen_gemm_is_serial = [] {
+  Eigen::setNbThreads(1);
+  return true;
+}();
+}  // namespace detail
 
 template <class T>
 using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;

@@ -12,7 +12,6 @@
 //
 // Copying a Tensor copies its data (like std::vector); moving is O(1). `resize` keeps the storage
 // when it is large enough, so buffers sized on the first batch are reused without allocation.
-#include <Eigen/Core>
 
 #include <algorithm>
 #include <cstddef>
@@ -24,6 +23,7 @@
 #include <utility>
 
 #include "moodnet/core/error.hpp"
+#include "moodnet/core/gemm.hpp"
 #include "moodnet/core/shape.hpp"
 
 namespace moodnet {

@@ -1,0 +1,15 @@
+#pragma once
+// layers/: the Layer interface and every module.
+#include "moodnet/layers/activations.hpp"
+#include "moodnet/layers/batchnorm2d.hpp"
+#include "moodnet/layers/conv2d.hpp"
+#include "moodnet/layers/depthwise_conv2d.hpp"
+#include "moodnet/layers/dropout.hpp"
+#include "moodnet/layers/flatten.hpp"
+#include "moodnet/layers/groupnorm.hpp"
+#include "moodnet/layers/init.hpp"
+#include "moodnet/layers/layer.hpp"
+#include "moodnet/layers/linear.hpp"
+#include "moodnet/layers/pooling.hpp"
+#include "moodnet/layers/residual.hpp"
+#include "moodnet/layers/sequential.hpp"

@@ -1,0 +1,26 @@
+#pragma once
+// Flatten: [N, C, H, W] -> [N, C*H*W] (a view of the same storage; no copy).
+#include "moodnet/layers/layer.hpp"
+
+namespace moodnet {
+
+template <class T>
+class Flatten : public Layer<T> {
+ public:
+  std::string type_name() const override { return "Flatten"; }
+  Shape output_shape(const Shape& in) const override {
+    MOODNET_CHECK(in.rank() >= 2, "Flatten expects a rank >= 2 input, got shape ", in.str());
+    return Shape{in[0], in.inner_numel()};
+  }
+  TensorView<const T> forward(TensorView<const T> x) override {
+    in_shape_ = x.shape();
+    return x.reshape(output_shape(x.shape()));
+  }
+  // dx is dy seen with the input's shape.
+  TensorView<const T> backward(TensorView<const T> dy) override { return dy.reshape(in_shape_); }
+
+ private:
+  Shape in_shape_;
+};
+
+}  // namespace moodnet

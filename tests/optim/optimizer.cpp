@@ -1,0 +1,84 @@
+// The arena optimizer: weight decay skips norm parameters and biases unless asked, the step counter
+// advances once per step, learning rate changes apply, clipping bounds the update, bad configs throw.
+#include <catch2/catch.hpp>
+
+#include <memory>
+
+#include "moodnet/layers.hpp"
+#include "moodnet/models/model.hpp"
+#include "moodnet/optim/optimizer.hpp"
+
+using namespace moodnet;
+
+namespace {
+Model<double> tiny() {
+  auto net = std::make_unique<Sequential<double>>();
+  net->emplace<Conv2d<double>>(1, 2, 1, 1, 0, 1, true);  // weight [2,1,1,1] (decay), bias [2] (no decay)
+  net->emplace<BatchNorm2d<double>>(2);                  // gamma, beta: no decay
+  return Model<double>(std::move(net), Shape{1, 1, 1}, 1);
+}
+}  // namespace
+
+TEST_CASE("SGD with weight decay leaves biases and norm parameters undecayed", "[optim]") {
+  Model<double> m = tiny();
+  OptimizerConfig c;
+  c.kind = OptimizerKind::sgd;
+  c.lr = 0.1;
+  c.momentum = 0;
+  c.nesterov = false;
+  c.weight_decay = 0.5;
+  Optimizer<double> opt(m, c);
+  auto v = m.parameter_values();
+  v.fill(1.0);
+  m.zero_grad();  // zero gradient: only weight decay moves parameters
+  opt.step();
+  // weight: p -= lr * wd * p = 1 - 0.05; bias, gamma, beta untouched.
+  REQUIRE(v.numel() == 8);
+  for (int i = 0; i < 2; ++i) CHECK(v[i] == Approx(0.95));
+  for (std::int64_t i = 2; i < v.numel(); ++i) CHECK(v[i] == 1.0);
+  CHECK(opt.steps() == 1);
+
+  c.decay_norm_and_bias = true;
+  Optimizer<double> all(m, c);
+  v.fill(1.0);
+  all.step();
+  for (std::int64_t i = 0; i < v.numel(); ++i) CHECK(v[i] == Approx(0.95));
+}
+
+TEST_CASE("Adam: one step per step(), bias-corrected; set_lr applies; clipping bounds the norm", "[optim]") {
+  Model<double> m = tiny();
+  OptimizerConfig c;
+  c.kind = OptimizerKind::adam;
+  c.lr = 0.01;
+  c.weight_decay = 0;
+  c.clip_grad_norm = 1.0;
+  Optimizer<double> opt(m, c);
+  auto v = m.parameter_values();
+  auto g = m.parameter_grads();
+  v.zero();
+  g.fill(3.0);  // norm sqrt(8 * 9) = 8.49 > 1: clipped to 1
+  const double norm = opt.step();
+  CHECK(norm == Approx(std::sqrt(72.0)));
+  // First Adam step moves every parameter by lr * sign(g) (bias correction makes m/sqrt(v) = 1).
+  for (double p : v) CHECK(p == Approx(-0.01).epsilon(1e-6));
+  opt.set_lr(0.0);
+  g.fill(1.0);
+  opt.step();
+  for (double p : v) CHECK(p == Approx(-0.01).epsilon(1e-6));
+  CHECK(opt.steps() == 2);
+  CHECK(opt.state_buffers().size() == 2);
+  CHECK(opt.state_buffers()[0].first == "exp_avg");
+}
+
+TEST_CASE("Optimizer configs are validated", "[optim]") {
+  Model<double> m = tiny();
+  OptimizerConfig c;
+  c.lr = -1;
+  REQUIRE_THROWS_WITH(Optimizer<double>(m, c), Catch::Contains("learning rate must be > 0, got -1"));
+  c.lr = 0.1;
+  c.momentum = 0;
+  c.nesterov = true;
+  REQUIRE_THROWS_WITH(Optimizer<double>(m, c), Catch::Contains("Nesterov"));
+  REQUIRE_THROWS_WITH(parse_optimizer_kind("rmsprop"), Catch::Contains("unknown optimizer 'rmsprop'"));
+  CHECK(parse_optimizer_kind("adamw") == OptimizerKind::adamw);
+}
