@@ -106,6 +106,11 @@ TEST_CASE("nice_ticks picks 1/2/5 steps covering the data", "[train][plot]") {
   CHECK(t.lo == Approx(0.2));
   CHECK(t.hi == Approx(0.9));
   CHECK(detail::tick_label(0.30000000000000004, 0.1) == "0.3");
+  t = detail::nice_ticks(1, 1, 6, 1.0);  // one epoch: whole-number ticks around it
+  CHECK(t.step == 1);
+  CHECK(t.lo == 0);
+  CHECK(t.hi == 2);
+  CHECK(detail::nice_ticks(1, 3, 6, 1.0).step == 1);
   t = detail::nice_ticks(5, 5);  // flat data still gets a range
   CHECK(t.lo < 5);
   CHECK(t.hi > 5);
@@ -161,6 +166,7 @@ TEST_CASE("Line chart PNG: size, series colours where the series are drawn", "[t
   CHECK(count_color(c, palette_color(1)) > 500);
 
   write_line_chart_png("/tmp/moodnet_trainutil_loss.png", chart);
+  write_line_chart_png("/tmp/moodnet_trainutil_loss_1epoch.png", loss_curves(fake_history(1)));
   write_line_chart_png("/tmp/moodnet_trainutil_accuracy.png", accuracy_curves(history, "MobileNet-V1 accuracy"));
 }
 

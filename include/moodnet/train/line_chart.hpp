@@ -25,6 +25,7 @@ struct LineChart {
   std::vector<Series> series;
   int width = 900, height = 560;
   double y_min = NAN, y_max = NAN;  // NaN: fit the data
+  bool integer_x = false;           // x ticks at whole numbers only (epochs)
 };
 
 // Colour-blind-friendly palette (the "tab10" colours).
@@ -35,17 +36,18 @@ inline Color palette_color(std::size_t i) {
 }
 
 namespace detail {
-// Axis range and tick step: [lo, hi] widened to multiples of a 1/2/5 x 10^k step, ~target ticks.
+// Axis range and tick step: [lo, hi] widened to multiples of a 1/2/5 x 10^k step (at least
+// min_step), about `target` ticks.
 struct Ticks {
   double lo, hi, step;
 };
-inline Ticks nice_ticks(double lo, double hi, int target = 6) {
+inline Ticks nice_ticks(double lo, double hi, int target = 6, double min_step = 0) {
   if (!(hi > lo)) {  // a flat or single-point series still gets a visible range
-    const double pad = std::abs(lo) > 0 ? std::abs(lo) * 0.1 : 1.0;
+    const double pad = std::max(std::abs(lo) > 0 ? std::abs(lo) * 0.1 : 1.0, min_step);
     lo -= pad, hi += pad;
   }
   const double raw = (hi - lo) / target, mag = std::pow(10.0, std::floor(std::log10(raw)));
-  const double f = raw / mag, step = (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
+  const double f = raw / mag, step = std::max((f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag, min_step);
   return {std::floor(lo / step + 1e-9) * step, std::ceil(hi / step - 1e-9) * step, step};
 }
 inline std::string tick_label(double v, double step) {
@@ -72,7 +74,7 @@ inline Canvas render_line_chart(const LineChart& chart) {
   if (x_lo > x_hi) x_lo = 0, x_hi = 1, y_lo = 0, y_hi = 1;  // no data: draw empty axes
   if (!std::isnan(chart.y_min)) y_lo = chart.y_min;
   if (!std::isnan(chart.y_max)) y_hi = chart.y_max;
-  const auto xt = detail::nice_ticks(x_lo, x_hi), yt = detail::nice_ticks(y_lo, y_hi);
+  const auto xt = detail::nice_ticks(x_lo, x_hi, 6, chart.integer_x ? 1.0 : 0.0), yt = detail::nice_ticks(y_lo, y_hi);
 
   int y_label_w = 0;
   for (double v = yt.lo; v <= yt.hi + yt.step / 2; v += yt.step)

@@ -15,6 +15,7 @@ namespace moodnet::train {
 inline LineChart history_chart(const std::vector<EpochRecord>& history, double EpochRecord::*train,
                                double EpochRecord::*val, double scale, std::string title, std::string y_label) {
   LineChart chart{std::move(title), "epoch", std::move(y_label), {{"train", {}, {}, {}}, {"val", {}, {}, {}}}};
+  chart.integer_x = true;
   for (const auto& r : history) {
     for (auto& s : chart.series) s.x.push_back(r.epoch);
     chart.series[0].y.push_back(r.*train * scale);
