@@ -56,7 +56,9 @@ int bench_threads() {
   return e ? std::atoi(e) : 2;
 }
 
-void run(benchmark::State& state, const bench::LayerShape& s, bool backward) {
+enum class Pass { fwd, bwd_input, bwd_weight };
+
+void run(benchmark::State& state, const bench::LayerShape& s, Pass pass) {
   set_num_threads(bench_threads());
   validate(s);
   const auto p = params_of(s, bench::kBatch);
@@ -67,26 +69,30 @@ void run(benchmark::State& state, const bench::LayerShape& s, bool backward) {
   fill_uniform(dy.view(), 3, -1, 1);
   Workspace ws;
   for (auto _ : state) {
-    if (backward) {
+    if (pass == Pass::bwd_input)
       kernels::depthwise_conv2d_backward_input(p, dy.data(), w.data(), dx.data(), ws);
+    else if (pass == Pass::bwd_weight)
       kernels::depthwise_conv2d_backward_weight(p, x.data(), dy.data(), dw.data(), ws);
-    } else {
+    else
       kernels::depthwise_conv2d_forward(p, x.data(), w.data(), static_cast<const float*>(nullptr), y.data(), ws);
-    }
     benchmark::ClobberMemory();
   }
-  const double flops = 2.0 * s.macs_per_image() * bench::kBatch * (backward ? 2 : 1);
-  // forward reads x, writes y; backward reads dy (twice) and x, writes dx.
-  const double bytes = 4.0 * (backward ? double(2 * ys.numel() + 2 * xs.numel()) : double(xs.numel() + ys.numel()));
+  const double flops = 2.0 * s.macs_per_image() * bench::kBatch;
+  // forward: x in, y out; backward input: dy in, dx out; backward weight: x and dy in.
+  const double bytes = 4.0 * double(xs.numel() + ys.numel());
   state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 const int registered = [] {
   for (const auto& s : bench::layer_shapes(bench::LayerKind::depthwise)) {
-    for (bool bwd : {false, true})
-      benchmark::RegisterBenchmark((std::string(bwd ? "bwd/" : "fwd/") + s.name() + " [" + s.used_by + "]").c_str(),
-                                   [s, bwd](benchmark::State& st) { run(st, s, bwd); })
+    for (Pass pass : {Pass::fwd, Pass::bwd_input, Pass::bwd_weight})
+      benchmark::RegisterBenchmark((std::string(pass == Pass::fwd         ? "fwd/"
+                                                : pass == Pass::bwd_input ? "bwd_input/"
+                                                                          : "bwd_weight/") +
+                                    s.name() + " [" + s.used_by + "]")
+                                       .c_str(),
+                                   [s, pass](benchmark::State& st) { run(st, s, pass); })
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
   }

@@ -77,24 +77,43 @@ inline DwPlane dw_plane(std::int64_t H, std::int64_t W, std::int64_t ph, std::in
   return {H + 2 * ph, sw, (W + 2 * pw + sw - 1) / sw};
 }
 
+// Copies between one input row xr ([W]) and its padded, phase-split row (sw phases of wq):
+// phase q holds padded columns j*sw + q, i.e. iw = j*sw + q - pw. SW > 0 fixes the stride at
+// compile time so the strided loop vectorises (stride 2 is the MobileNet case).
+template <int SW, bool kToPlane, class T>
+inline void dw_split_row(T* xr, std::int64_t W, std::int64_t pw, std::int64_t wq, std::int64_t sw_rt, T* row) {
+  const std::int64_t sw = SW > 0 ? SW : sw_rt;
+  for (std::int64_t q = 0; q < sw; ++q) {
+    const std::int64_t j0 = q >= pw ? 0 : (pw - q + sw - 1) / sw, iw0 = j0 * sw + q - pw;
+    if (iw0 >= W) continue;
+    const std::int64_t count = (W - iw0 + sw - 1) / sw;
+    T* ph = row + q * wq + j0;
+    const T* src = xr + iw0;
+    if constexpr (kToPlane) {
+#pragma omp simd
+      for (std::int64_t k = 0; k < count; ++k) ph[k] = src[k * sw];
+    } else {
+#pragma omp simd
+      for (std::int64_t k = 0; k < count; ++k) xr[iw0 + k * sw] = ph[k];
+    }
+  }
+}
+
 // xp <- plane x ([H, W]) with ph/pw zeros around it, phase-split (see the header comment).
+// Writes the interior only: the zero border is the same for every plane, so it is written once
+// when dw_reserve zeroes the slot, not once per plane.
 template <class T>
 inline void dw_pad_plane(const T* x, std::int64_t H, std::int64_t W, std::int64_t ph, std::int64_t pw,
                          const DwPlane& g, T* xp) {
-  std::fill(xp, xp + g.size(), T(0));
   for (std::int64_t ih = 0; ih < H; ++ih) {
-    const T* xr = x + ih * W;
+    T* xr = const_cast<T*>(x + ih * W);  // only read (kToPlane)
     T* row = xp + (ih + ph) * g.sw * g.wq;
-    if (g.sw == 1) {
+    if (g.sw == 1)
       std::memcpy(row + pw, xr, sizeof(T) * static_cast<std::size_t>(W));
-      continue;
-    }
-    for (std::int64_t ph_ = 0; ph_ < g.sw; ++ph_) {  // padded columns j*sw + ph_, i.e. iw = j*sw + ph_ - pw
-      T* dst = row + ph_ * g.wq;
-      for (std::int64_t j = ph_ >= pw ? 0 : (pw - ph_ + g.sw - 1) / g.sw, iw = j * g.sw + ph_ - pw; iw < W;
-           ++j, iw += g.sw)
-        dst[j] = xr[iw];
-    }
+    else if (g.sw == 2)
+      dw_split_row<2, true>(xr, W, pw, g.wq, g.sw, row);
+    else
+      dw_split_row<0, true>(xr, W, pw, g.wq, g.sw, row);
   }
 }
 
@@ -103,14 +122,11 @@ template <class T>
 inline void dw_crop_plane(const T* xp, const DwPlane& g, std::int64_t H, std::int64_t W, std::int64_t ph,
                           std::int64_t pw, T* x) {
   for (std::int64_t ih = 0; ih < H; ++ih) {
-    T* xr = x + ih * W;
-    const T* row = xp + (ih + ph) * g.sw * g.wq;
-    for (std::int64_t ph_ = 0; ph_ < g.sw; ++ph_) {
-      const T* src = row + ph_ * g.wq;
-      for (std::int64_t j = ph_ >= pw ? 0 : (pw - ph_ + g.sw - 1) / g.sw, iw = j * g.sw + ph_ - pw; iw < W;
-           ++j, iw += g.sw)
-        xr[iw] = src[j];
-    }
+    T* row = const_cast<T*>(xp + (ih + ph) * g.sw * g.wq);  // only read (!kToPlane)
+    if (g.sw == 2)
+      dw_split_row<2, false>(x + ih * W, W, pw, g.wq, g.sw, row);
+    else
+      dw_split_row<0, false>(x + ih * W, W, pw, g.wq, g.sw, row);
   }
 }
 
@@ -180,12 +196,13 @@ inline DwBlocks dw_blocks(const DepthwiseConv2dParams& p) {
   return {p.H + 2 * p.pad_h, p.W + 2 * p.pad_w, (p.C + kDwLanes - 1) / kDwLanes};
 }
 
-// dst[(ih+ph)*Wp + iw+pw][lane] = src plane `lane` ([H, W], planes `stride` apart), zero border and
-// zero lanes >= lanes. dst: [Hp, Wp, kDwLanes].
+// dst[(ih+ph)*Wp + iw+pw][lane] = src plane `lane` ([H, W], planes `stride` apart) for lanes <
+// `lanes`. dst: [Hp, Wp, kDwLanes]. Only the interior of lanes < `lanes` is written: the border is
+// zero from dw_reserve, and lanes >= `lanes` (a partial last block) may hold stale values, which
+// is harmless because lanes never mix and the results of those lanes are never stored.
 template <class T>
 inline void dw_gather_block(const T* src, std::int64_t stride, std::int64_t lanes, std::int64_t H, std::int64_t W,
-                            std::int64_t ph, std::int64_t pw, std::int64_t Wp, T* dst, std::int64_t dst_size) {
-  std::fill(dst, dst + dst_size, T(0));
+                            std::int64_t ph, std::int64_t pw, std::int64_t Wp, T* dst) {
   for (std::int64_t l = 0; l < lanes; ++l) {
     const T* s = src + l * stride;
     for (std::int64_t ih = 0; ih < H; ++ih)
@@ -210,13 +227,17 @@ inline void dw_gather_weights(const T* w, std::int64_t RS, std::int64_t c0, std:
     for (std::int64_t k = 0; k < RS; ++k) wb[k * kDwLanes + l] = w[(c0 + l) * RS + k];
 }
 
-// Sizes every per-thread slot before the parallel region (get() may allocate; inside the region
-// each thread only reads its own, already large enough, slot).
+// Sizes and zeroes every per-thread slot before the parallel region (get() may allocate; inside
+// the region each thread only uses its own, already large enough, slot). The zeroes are the
+// padding borders that dw_pad_plane / dw_gather_block never overwrite.
 template <class T>
 inline void dw_reserve(Workspace& ws, std::int64_t n) {
   const int nt = num_threads();
   ws.reserve_slots(nt);
-  for (int t = 0; t < nt; ++t) ws.get<T>(t, n);
+  for (int t = 0; t < nt; ++t) {
+    T* b = ws.get<T>(t, n);
+    std::fill(b, b + n, T(0));
+  }
 }
 
 // Channel-blocked forward (see above). Work items: (image, channel block).
@@ -237,8 +258,7 @@ inline void dw_blocked_forward(const DepthwiseConv2dParams& p, const T* x, const
     T* bb = wb + RS * L;
     for (std::int64_t l = 0; l < L; ++l) bb[l] = (bias && l < lanes) ? bias[c0 + l] : T(0);
     dw_gather_weights(w, RS, c0, lanes, wb);
-    dw_gather_block(x + (n * p.C + c0) * p.H * p.W, p.H * p.W, lanes, p.H, p.W, p.pad_h, p.pad_w, b.Wp, xb,
-                    b.plane());
+    dw_gather_block(x + (n * p.C + c0) * p.H * p.W, p.H * p.W, lanes, p.H, p.W, p.pad_h, p.pad_w, b.Wp, xb);
     for (std::int64_t oh = 0; oh < Ho; ++oh)
       for (std::int64_t ow = 0; ow < Wo; ++ow) {
         T acc[kDwLanes];
@@ -276,7 +296,7 @@ inline void dw_blocked_backward_input(const DepthwiseConv2dParams& p, const T* d
     T* dyb = dxb + b.plane();
     T* wb = dyb + Ho * Wo * L;
     dw_gather_weights(w, RS, c0, lanes, wb);
-    dw_gather_block(dy + (n * p.C + c0) * Ho * Wo, Ho * Wo, lanes, Ho, Wo, 0, 0, Wo, dyb, Ho * Wo * L);
+    dw_gather_block(dy + (n * p.C + c0) * Ho * Wo, Ho * Wo, lanes, Ho, Wo, 0, 0, Wo, dyb);
     std::fill(dxb, dxb + b.plane(), T(0));
     for (std::int64_t oh = 0; oh < Ho; ++oh)
       for (std::int64_t ow = 0; ow < Wo; ++ow) {
@@ -312,9 +332,8 @@ inline void dw_blocked_backward_weight(const DepthwiseConv2dParams& p, const T* 
     T* acc = dyb + Ho * Wo * L;
     std::fill(acc, acc + RS * L, T(0));
     for (std::int64_t n = 0; n < p.N; ++n) {
-      dw_gather_block(x + (n * p.C + c0) * p.H * p.W, p.H * p.W, lanes, p.H, p.W, p.pad_h, p.pad_w, b.Wp, xb,
-                      b.plane());
-      dw_gather_block(dy + (n * p.C + c0) * Ho * Wo, Ho * Wo, lanes, Ho, Wo, 0, 0, Wo, dyb, Ho * Wo * L);
+      dw_gather_block(x + (n * p.C + c0) * p.H * p.W, p.H * p.W, lanes, p.H, p.W, p.pad_h, p.pad_w, b.Wp, xb);
+      dw_gather_block(dy + (n * p.C + c0) * Ho * Wo, Ho * Wo, lanes, Ho, Wo, 0, 0, Wo, dyb);
       for (std::int64_t oh = 0; oh < Ho; ++oh)
         for (std::int64_t ow = 0; ow < Wo; ++ow) {
           const T* g = dyb + (oh * Wo + ow) * L;
@@ -331,6 +350,45 @@ inline void dw_blocked_backward_weight(const DepthwiseConv2dParams& p, const T* 
     for (std::int64_t l = 0; l < lanes; ++l)
       for (std::int64_t k = 0; k < RS; ++k) dw[(c0 + l) * RS + k] += acc[k * L + l];
   });
+}
+
+// acc[r*S + s][ow] += sum_oh dy[oh, ow] * xp[row oh*sh + r][ow*sw + s] for one plane (row path
+// of the weight gradient). dy: [Ho, Wo]; acc: [R*S, Wo]. K > 0 fixes R = S = K: the output width is
+// then walked in chunks of kDwLanes columns whose K*K partial sums stay in registers over all rows
+// (full-width chunks read up to kDwLanes - 1 elements past a row: the caller leaves that much slack
+// after xp and dy, and those lanes are never added to acc).
+template <int K, class T>
+inline void dw_plane_weight_grad(const T* xp, const DwPlane& g, const T* dy, std::int64_t Ho, std::int64_t Wo,
+                                 std::int64_t R, std::int64_t S, std::int64_t sh, T* acc) {
+  if constexpr (K > 0) {
+    constexpr std::int64_t V = kDwLanes;
+    for (std::int64_t c0 = 0; c0 < Wo; c0 += V) {
+      T a[K * K][V] = {};
+      for (std::int64_t oh = 0; oh < Ho; ++oh) {
+        const T* dyr = dy + oh * Wo + c0;
+        for (int r = 0; r < K; ++r)
+          for (int s = 0; s < K; ++s) {
+            const T* xr = xp + g.at(oh * sh + r, s) + c0;
+#pragma omp simd
+            for (std::int64_t l = 0; l < V; ++l) a[r * K + s][l] += dyr[l] * xr[l];
+          }
+      }
+      const std::int64_t width = std::min(V, Wo - c0);
+      for (int k = 0; k < K * K; ++k)
+        for (std::int64_t l = 0; l < width; ++l) acc[k * Wo + c0 + l] += a[k][l];
+    }
+  } else {
+    for (std::int64_t oh = 0; oh < Ho; ++oh) {
+      const T* dyr = dy + oh * Wo;
+      for (std::int64_t r = 0; r < R; ++r)
+        for (std::int64_t s = 0; s < S; ++s) {
+          const T* xr = xp + g.at(oh * sh + r, s);
+          T* a = acc + (r * S + s) * Wo;
+#pragma omp simd
+          for (std::int64_t ow = 0; ow < Wo; ++ow) a[ow] += dyr[ow] * xr[ow];
+        }
+    }
+  }
 }
 
 // Which path a shape takes: rows of the plane when an output row fills a SIMD register,
@@ -428,28 +486,24 @@ inline void depthwise_conv2d_backward_weight(const DepthwiseConv2dParams& p, con
   p.validate();
   if (detail::dw_use_channel_blocks(p)) return detail::dw_is_3x3(p) ? detail::dw_blocked_backward_weight<3>(p, x, dy, dw, ws)
                                                               : detail::dw_blocked_backward_weight<0>(p, x, dy, dw, ws);
-  const std::int64_t Ho = p.out_h(), Wo = p.out_w(), RS = p.R * p.S;
+  const std::int64_t Ho = p.out_h(), Wo = p.out_w(), RS = p.R * p.S, V = detail::kDwLanes;
   const detail::DwPlane g = detail::dw_plane(p.H, p.W, p.pad_h, p.pad_w, p.stride_w);
-  const std::int64_t need = g.size() + RS * Wo;
+  // slot: padded x plane + V slack | dy plane copy + V slack | acc [R*S, Wo]
+  const std::int64_t dy_off = g.size() + V, acc_off = dy_off + Ho * Wo + V, need = acc_off + RS * Wo;
   detail::dw_reserve<T>(ws, need);
   parallel_for(p.C, [&](std::int64_t c) {
     T* xp = ws.get<T>(thread_index(), need);
-    T* acc = xp + g.size();  // [R*S, Wo]
+    T* dyc = xp + dy_off;
+    T* acc = xp + acc_off;
     std::fill(acc, acc + RS * Wo, T(0));
     for (std::int64_t n = 0; n < p.N; ++n) {
       const std::int64_t nc = n * p.C + c;
       detail::dw_pad_plane(x + nc * p.H * p.W, p.H, p.W, p.pad_h, p.pad_w, g, xp);
-      const T* dyc = dy + nc * Ho * Wo;
-      for (std::int64_t oh = 0; oh < Ho; ++oh) {
-        const T* dyr = dyc + oh * Wo;
-        for (std::int64_t r = 0; r < p.R; ++r)
-          for (std::int64_t s = 0; s < p.S; ++s) {
-            const T* xr = xp + g.at(oh * p.stride_h + r, s);
-            T* a = acc + (r * p.S + s) * Wo;
-#pragma omp simd
-            for (std::int64_t ow = 0; ow < Wo; ++ow) a[ow] += dyr[ow] * xr[ow];
-          }
-      }
+      std::copy(dy + nc * Ho * Wo, dy + (nc + 1) * Ho * Wo, dyc);
+      if (detail::dw_is_3x3(p))
+        detail::dw_plane_weight_grad<3>(xp, g, dyc, Ho, Wo, p.R, p.S, p.stride_h, acc);
+      else
+        detail::dw_plane_weight_grad<0>(xp, g, dyc, Ho, Wo, p.R, p.S, p.stride_h, acc);
     }
     for (std::int64_t k = 0; k < RS; ++k) {
       T sum = 0;
