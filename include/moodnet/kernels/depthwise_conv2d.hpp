@@ -24,6 +24,14 @@
 //
 // 3x3 and 5x5 have a fused fixed-size inner loop; other kernel sizes accumulate tap by tap.
 // Planes (n, c) are independent and are spread over the threads.
+//
+// Two loop structures (DepthwiseAlgo), chosen by the output width:
+//   rows            (out_w >= 16)  the plane-at-a-time scheme above, vectorised along the width;
+//   channel_blocks  (out_w <  16)  16 channels of one image transposed to [Hp][Wp][16], vectorised
+//                                  across channels (a 3-, 6- or 12-wide row would waste the vector).
+// Backward input: stride 1 is the forward correlation of the zero-padded dy with the rotated kernel
+// (gather); other strides scatter dy tap by tap into a zeroed padded dx. Backward weight reduces
+// each channel (or channel block) over the batch on one thread in a fixed order: deterministic.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
