@@ -165,6 +165,11 @@ TEST_CASE("ModelMetadata round-trips through the string map", "[io][safetensors]
   CHECK(c.to_map().at("w") == "32");
   CHECK(ModelMetadata::from_map(c.to_map(), "c").width == 32);
 
+  Metadata odd = c.to_map();
+  odd["w"] = "32.5";
+  CHECK_THROWS_WITH(ModelMetadata::from_map(odd, "c"),
+                    "checkpoint c: __metadata__ \"w\" is \"32.5\", expected a positive integer");
+
   Metadata bad = map;
   bad["alpha"] = "half";
   CHECK_THROWS_WITH(ModelMetadata::from_map(bad, "m.safetensors"),

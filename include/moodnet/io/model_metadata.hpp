@@ -76,6 +76,9 @@ struct ModelMetadata {
     if (md.model != "mobilenet" && md.model != "customnet")
       fail("checkpoint ", file, ": __metadata__ \"model\" is \"", md.model, "\", expected mobilenet or customnet");
     md.width = detail::parse_metadata_double(m, md.width_key(), file);
+    if (!(md.width > 0) || (md.model == "customnet" && md.width != std::floor(md.width)))
+      fail("checkpoint ", file, ": __metadata__ \"", md.width_key(), "\" is \"", m.at(md.width_key()),
+           "\", expected a positive ", md.model == "customnet" ? "integer" : "number");
     md.input_mean = detail::parse_metadata_double(m, "input_mean", file);
     md.input_std = detail::parse_metadata_double(m, "input_std", file);
     if (!(md.input_std > 0)) fail("checkpoint ", file, ": __metadata__ \"input_std\" must be > 0");
