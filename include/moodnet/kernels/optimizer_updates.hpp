@@ -11,6 +11,8 @@
 // Every update is element-wise, so splitting [0, n) across threads cannot change a result: they
 // are bit-identical for any thread count. Arithmetic is in T (like PyTorch's float path); the
 // per-step scalars (bias corrections, step sizes) are computed in double and rounded once.
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -18,22 +20,10 @@
 #include "moodnet/core/error.hpp"
 #include "moodnet/core/parallel.hpp"
 #include "moodnet/core/workspace.hpp"
+#include "moodnet/kernels/activations.hpp"  // detail::eltwise_for: serial below 32K elements, else parallel chunks
 #include "moodnet/kernels/norm_detail.hpp"
 
 namespace moodnet::kernels {
-
-namespace detail {
-// Element-wise loops below this size run on the calling thread (a parallel region costs more).
-inline constexpr std::int64_t kSerialElements = 1 << 15;
-
-template <class Body>
-inline void for_each_range(std::int64_t n, Body&& body) {
-  if (n < kSerialElements)
-    body(std::int64_t{0}, n);
-  else
-    parallel_for_chunks(n, body);
-}
-}  // namespace detail
 
 // torch.optim.SGD(lr, momentum, dampening=0, weight_decay, nesterov):
 //   g = grad + wd*p                                      (L2 decay added to the gradient)
@@ -63,7 +53,7 @@ inline void sgd_update(const SgdParams& p, const T* grad, T* param, T* momentum_
   MOODNET_CHECK(p.momentum == 0 || momentum_buf != nullptr, "sgd: momentum=", p.momentum, " needs a momentum buffer");
   const T lr = static_cast<T>(p.lr), mu = static_cast<T>(p.momentum), wd = static_cast<T>(p.weight_decay);
   const bool first = p.step == 1, nesterov = p.nesterov, use_mom = p.momentum != 0;
-  detail::for_each_range(n, [&](std::int64_t b, std::int64_t e) {
+  detail::eltwise_for(n, [=](std::int64_t b, std::int64_t e) {
     if (!use_mom) {
       for (std::int64_t i = b; i < e; ++i) param[i] -= lr * (grad[i] + wd * param[i]);
       return;
@@ -116,15 +106,29 @@ inline void adam_like_update(const AdamParams& p, bool decoupled, const T* grad,
   const T eps = static_cast<T>(p.eps);
   const T l2 = decoupled ? T(0) : static_cast<T>(p.weight_decay);
   const T keep = decoupled ? static_cast<T>(1 - p.lr * p.weight_decay) : T(1);
-  for_each_range(n, [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t i = b; i < e; ++i) {
-      const T pi = param[i] * keep;
-      const T g = grad[i] + l2 * pi;
-      const T mi = m[i] + one_b1 * (g - m[i]);  // PyTorch's lerp(m, g, 1-beta1)
-      const T vi = b2 * v[i] + one_b2 * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      param[i] = pi - step_size * mi / (std::sqrt(vi) / sqrt_bc2 + eps);
+  // Blocks of kBlock elements (L1-resident): the element-wise part, then sqrt(v) through Eigen's
+  // packet math (a plain std::sqrt loop stays scalar under GCC's default -fmath-errno), then the
+  // parameter step. Results do not depend on the blocking: every element is independent.
+  constexpr std::int64_t kBlock = 512;
+  using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+  // Scalars captured by value: by reference, every store to a T array could alias them.
+  eltwise_for(n, [=](std::int64_t b, std::int64_t e) {
+    alignas(64) T root[kBlock];
+    for (std::int64_t b0 = b; b0 < e; b0 += kBlock) {
+      const std::int64_t len = std::min(kBlock, e - b0);
+      T* pp = param + b0;
+      T* mm = m + b0;
+      T* vv = v + b0;
+      const T* gg = grad + b0;
+      for (std::int64_t i = 0; i < len; ++i) {
+        const T pi = pp[i] * keep;
+        const T g = gg[i] + l2 * pi;
+        mm[i] = mm[i] + one_b1 * (g - mm[i]);  // PyTorch's lerp(m, g, 1-beta1)
+        vv[i] = b2 * vv[i] + one_b2 * g * g;
+        pp[i] = pi;
+      }
+      Eigen::Map<Array>(root, len) = Eigen::Map<const Array>(vv, len).sqrt();
+      for (std::int64_t i = 0; i < len; ++i) pp[i] -= step_size * mm[i] / (root[i] / sqrt_bc2 + eps);
     }
   });
 }
@@ -171,7 +175,7 @@ inline double global_l2_norm(const T* x, std::int64_t n, Workspace& ws) {
 template <class T>
 inline void scale_in_place(T* x, std::int64_t n, double s) {
   const T st = static_cast<T>(s);
-  detail::for_each_range(n, [&](std::int64_t b, std::int64_t e) {
+  detail::eltwise_for(n, [=](std::int64_t b, std::int64_t e) {
     for (std::int64_t i = b; i < e; ++i) x[i] *= st;
   });
 }
