@@ -22,7 +22,7 @@ struct EpochRecord {
   double train_loss = NAN, train_acc = NAN, val_loss = NAN, val_acc = NAN;
   double lr = NAN, epoch_seconds = NAN, images_per_second = NAN;
   std::map<std::string, double> extras;  // e.g. "val_macro_f1", "data_wait_seconds"
-  bool operator==(const EpochRecord&) const = default;
+  bool operator==(const EpochRecord&) const = default;  // NaN fields compare unequal, as doubles do
 };
 
 namespace detail {
