@@ -174,7 +174,7 @@ inline Dataset load_fer2013_csv(const std::filesystem::path& path, const std::ve
     loaded.keys[i] = "csv line " + std::to_string(rows[i].line);
     loaded.labels[static_cast<std::int64_t>(i)] = rows[i].label;
   }
-  detail::decode_items(loaded, options.bad_items, [&](std::int64_t i, std::uint8_t* out) {
+  detail::decode_items(loaded, options.bad_items, num_threads(), [&](std::int64_t i, std::uint8_t* out) {
     const auto& r = rows[static_cast<std::size_t>(i)];
     detail::parse_pixels(r.pixels, out, file + " line " + std::to_string(r.line));
     return false;

@@ -111,7 +111,7 @@ inline Dataset load_image_folder(const std::filesystem::path& root, const std::s
   }
   d.report.source = dir.string() + (options.file_prefix.empty() ? "" : "/*/" + options.file_prefix + "*");
   d.report.warnings = std::move(warnings);
-  detail::decode_items(d, options.bad_items, [&](std::int64_t i, std::uint8_t* out) {
+  detail::decode_items(d, options.bad_items, detail::io_threads(), [&](std::int64_t i, std::uint8_t* out) {
     const auto& it = items[static_cast<std::size_t>(i)];
     return load_image_48(it.path, it.path.string(), out);
   });
