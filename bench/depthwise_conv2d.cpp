@@ -21,8 +21,15 @@ using kernels::DepthwiseConv2dParams;
 
 namespace {
 
+// $MOODNET_BENCH_DW_ALGO=rows|blocks forces a loop structure (default: automatic).
+kernels::DepthwiseAlgo bench_algo() {
+  const char* e = std::getenv("MOODNET_BENCH_DW_ALGO");
+  if (!e) return kernels::DepthwiseAlgo::automatic;
+  return std::string(e) == "rows" ? kernels::DepthwiseAlgo::rows : kernels::DepthwiseAlgo::channel_blocks;
+}
+
 DepthwiseConv2dParams params_of(const bench::LayerShape& s, std::int64_t N) {
-  return {N, s.cin, s.h, s.w, s.k, s.k, s.stride, s.stride, s.k / 2, s.k / 2};
+  return {N, s.cin, s.h, s.w, s.k, s.k, s.stride, s.stride, s.k / 2, s.k / 2, bench_algo()};
 }
 
 double max_abs_diff(const Tensor<float>& a, const Tensor<float>& b) {

@@ -211,20 +211,27 @@ inline DwBlocks dw_blocks(const DepthwiseConv2dParams& p) {
 template <class T>
 inline void dw_gather_block(const T* src, std::int64_t stride, std::int64_t lanes, std::int64_t H, std::int64_t W,
                             std::int64_t ph, std::int64_t pw, std::int64_t Wp, T* dst) {
-  for (std::int64_t l = 0; l < lanes; ++l) {
-    const T* s = src + l * stride;
-    for (std::int64_t ih = 0; ih < H; ++ih)
-      for (std::int64_t iw = 0; iw < W; ++iw) dst[((ih + ph) * Wp + iw + pw) * kDwLanes + l] = s[ih * W + iw];
-  }
+  // pixel-outer, lane-inner: a strided gather from the NCHW planes, one contiguous store per pixel
+  for (std::int64_t ih = 0; ih < H; ++ih)
+    for (std::int64_t iw = 0; iw < W; ++iw) {
+      const T* s = src + ih * W + iw;
+      T* d = dst + ((ih + ph) * Wp + iw + pw) * kDwLanes;
+#pragma omp simd
+      for (std::int64_t l = 0; l < lanes; ++l) d[l] = s[l * stride];
+    }
 }
 // Inverse: dst plane `lane` ([H, W]) <- interior of src ([Hp, Wp, kDwLanes]), for lanes < lanes.
 template <class T>
 inline void dw_scatter_block(const T* src, std::int64_t lanes, std::int64_t H, std::int64_t W, std::int64_t ph,
                              std::int64_t pw, std::int64_t Wp, T* dst, std::int64_t stride) {
+  // lane-outer, column-inner: a stride-kDwLanes gather from the block, contiguous stores per row
   for (std::int64_t l = 0; l < lanes; ++l) {
     T* d = dst + l * stride;
-    for (std::int64_t ih = 0; ih < H; ++ih)
-      for (std::int64_t iw = 0; iw < W; ++iw) d[ih * W + iw] = src[((ih + ph) * Wp + iw + pw) * kDwLanes + l];
+    for (std::int64_t ih = 0; ih < H; ++ih) {
+      const T* s = src + ((ih + ph) * Wp + pw) * kDwLanes + l;
+#pragma omp simd
+      for (std::int64_t iw = 0; iw < W; ++iw) d[ih * W + iw] = s[iw * kDwLanes];
+    }
   }
 }
 // wb[k][lane] = w[c0 + lane, k] (zero for lanes >= lanes). wb: [R*S, kDwLanes].
@@ -401,9 +408,11 @@ inline void dw_plane_weight_grad(const T* xp, const DwPlane& g, const T* dy, std
 
 // Which path a shape takes: rows of the plane when an output row fills a SIMD register,
 // channel blocks otherwise.
-inline bool dw_use_channel_blocks(const DepthwiseConv2dParams& p) {
+// (Measured on the MobileNet shapes: rows win from out_w 16 for forward/input and from out_w 12
+// for the weight gradient, whose 3x3 row kernel keeps its partial sums in registers.)
+inline bool dw_use_channel_blocks(const DepthwiseConv2dParams& p, std::int64_t min_row_width = kDwRowPathMinWidth) {
   if (p.algo != DepthwiseAlgo::automatic) return p.algo == DepthwiseAlgo::channel_blocks;
-  return p.out_w() < kDwRowPathMinWidth;
+  return p.out_w() < min_row_width;
 }
 inline bool dw_is_3x3(const DepthwiseConv2dParams& p) { return p.R == 3 && p.S == 3; }
 
@@ -492,7 +501,7 @@ template <class T>
 inline void depthwise_conv2d_backward_weight(const DepthwiseConv2dParams& p, const T* x, const T* dy, T* dw,
                                              Workspace& ws) {
   p.validate();
-  if (detail::dw_use_channel_blocks(p)) return detail::dw_is_3x3(p) ? detail::dw_blocked_backward_weight<3>(p, x, dy, dw, ws)
+  if (detail::dw_use_channel_blocks(p, 12)) return detail::dw_is_3x3(p) ? detail::dw_blocked_backward_weight<3>(p, x, dy, dw, ws)
                                                               : detail::dw_blocked_backward_weight<0>(p, x, dy, dw, ws);
   const std::int64_t Ho = p.out_h(), Wo = p.out_w(), RS = p.R * p.S, V = detail::kDwLanes;
   const detail::DwPlane g = detail::dw_plane(p.H, p.W, p.pad_h, p.pad_w, p.stride_w);
