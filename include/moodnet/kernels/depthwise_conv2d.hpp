@@ -445,8 +445,7 @@ inline void depthwise_conv2d_forward(const DepthwiseConv2dParams& p, const T* x,
 //                   of w[c,r,s] * dy[n,c,oh,ow]
 // Stride 1: that is the forward correlation of dy, zero-padded by (R-1-ph, S-1-pw), with the
 // kernel rotated by 180 degrees — so it reuses the forward plane kernel (gather, vectorised).
-// Stride > 1: each dy row is scattered tap by tap into a zeroed padded, phase-split dx plane
-// (contiguous for every tap thanks to the phase split), whose interior is then copied out.
+// Stride > 1: gathered phase by phase (see the comment in the body), also vectorised.
 template <class T>
 inline void depthwise_conv2d_backward_input(const DepthwiseConv2dParams& p, const T* dy, const T* w, T* dx,
                                             Workspace& ws) {
@@ -468,24 +467,43 @@ inline void depthwise_conv2d_backward_input(const DepthwiseConv2dParams& p, cons
     });
     return;
   }
-  const detail::DwPlane g = detail::dw_plane(p.H, p.W, p.pad_h, p.pad_w, p.stride_w);
-  detail::dw_reserve<T>(ws, g.size());
+  // Stride > 1, gathered by phase: padded dx column j = sw*b + q only receives taps s = q + sw*t,
+  // from output column ow = b - t, and padded row i only taps r with (i - r) % sh == 0, from
+  // output row (i - r) / sh. So each phase q of a dx row is a short correlation of dy rows:
+  //   dxrow_q[b] = sum_{r valid} sum_t w[r, q + sw*t] * dyp[(i - r)/sh][tmax + b - t]
+  // with dy rows padded by tmax = (S-1)/sw zeros on the left and zeros past Wo, contiguous in b.
+  const std::int64_t sh = p.stride_h, sw = p.stride_w, wq = (p.W + 2 * p.pad_w + sw - 1) / sw;
+  const std::int64_t tmax = (p.S - 1) / sw, Wd = tmax + wq + 1;
+  const std::int64_t need = Ho * Wd + sw * wq;
+  detail::dw_reserve<T>(ws, need);
   parallel_for(p.N * p.C, [&](std::int64_t nc) {
     const T* wc = w + (nc % p.C) * RS;
-    const T* dyc = dy + nc * Ho * Wo;
-    T* dxp = ws.get<T>(thread_index(), g.size());
-    std::fill(dxp, dxp + g.size(), T(0));
-    for (std::int64_t oh = 0; oh < Ho; ++oh) {
-      const T* dyr = dyc + oh * Wo;
-      for (std::int64_t r = 0; r < p.R; ++r)
-        for (std::int64_t s = 0; s < p.S; ++s) {
-          const T ws_ = wc[r * p.S + s];
-          T* out = dxp + g.at(oh * p.stride_h + r, s);
+    T* dyp = ws.get<T>(thread_index(), need);  // [Ho, Wd], zero border from dw_reserve
+    T* rowbuf = dyp + Ho * Wd;                 // one padded, phase-split dx row: [sw, wq]
+    for (std::int64_t oh = 0; oh < Ho; ++oh) std::copy(dy + (nc * Ho + oh) * Wo, dy + (nc * Ho + oh + 1) * Wo, dyp + oh * Wd + tmax);
+    T* dxc = dx + nc * p.H * p.W;
+    for (std::int64_t ih = 0; ih < p.H; ++ih) {
+      const std::int64_t i = ih + p.pad_h;
+      for (std::int64_t q = 0; q < sw; ++q) {
+        T* out = rowbuf + q * wq;
+        std::fill(out, out + wq, T(0));
+        for (std::int64_t r = i % sh; r < p.R && r <= i; r += sh) {
+          const std::int64_t oh = (i - r) / sh;
+          if (oh >= Ho) continue;
+          const T* dr = dyp + oh * Wd + tmax;
+          for (std::int64_t t = 0, s_ = q; s_ < p.S; ++t, s_ += sw) {
+            const T wv = wc[r * p.S + s_];
+            const T* src = dr - t;
 #pragma omp simd
-          for (std::int64_t ow = 0; ow < Wo; ++ow) out[ow] += ws_ * dyr[ow];
+            for (std::int64_t b = 0; b < wq; ++b) out[b] += wv * src[b];
+          }
         }
+      }
+      if (sw == 2)
+        detail::dw_split_row<2, false>(dxc + ih * p.W, p.W, p.pad_w, wq, sw, rowbuf);
+      else
+        detail::dw_split_row<0, false>(dxc + ih * p.W, p.W, p.pad_w, wq, sw, rowbuf);
     }
-    detail::dw_crop_plane(dxp, g, p.H, p.W, p.pad_h, p.pad_w, dx + nc * p.H * p.W);
   });
 }
 
