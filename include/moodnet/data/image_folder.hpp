@@ -45,8 +45,9 @@ inline bool load_image_48(const std::filesystem::path& path, const std::string& 
 // root/subdir is missing or has no class folders, when the classes differ from
 // options.expected_classes; an empty class folder (after the prefix filter) and any bad file follow
 // options.bad_items.
-inline Dataset load_image_folder(const std::filesystem::path& root, const std::string& subdir,
-                                 const FolderOptions& options = {}) {
+namespace detail {
+inline Dataset load_image_folder_impl(const std::filesystem::path& root, const std::string& subdir,
+                                      const FolderOptions& options) {
   namespace fs = std::filesystem;
   const fs::path dir = root / subdir;
   std::error_code ec;
@@ -111,12 +112,22 @@ inline Dataset load_image_folder(const std::filesystem::path& root, const std::s
   }
   d.report.source = dir.string() + (options.file_prefix.empty() ? "" : "/*/" + options.file_prefix + "*");
   d.report.warnings = std::move(warnings);
-  detail::decode_items(d, options.bad_items, detail::io_threads(), [&](std::int64_t i, std::uint8_t* out) {
+  decode_items(d, options.bad_items, io_threads(), [&](std::int64_t i, std::uint8_t* out) {
     const auto& it = items[static_cast<std::size_t>(i)];
     return load_image_48(it.path, it.path.string(), out);
   });
   if (options.warn) warn_skipped(d.report);
   return d;
+}
+}  // namespace detail
+
+inline Dataset load_image_folder(const std::filesystem::path& root, const std::string& subdir,
+                                 const FolderOptions& options = {}) {
+  try {
+    return detail::load_image_folder_impl(root, subdir, options);
+  } catch (const std::filesystem::filesystem_error& e) {  // e.g. a folder we may not list
+    fail("cannot list dataset folder '", (root / subdir).string(), "': ", e.what());
+  }
 }
 
 }  // namespace moodnet::data
