@@ -41,10 +41,6 @@ inline bool load_image_48(const std::filesystem::path& path, const std::string& 
   return g.height != kImageSize || g.width != kImageSize;
 }
 
-// Loads root/subdir/<class>/* (subdir e.g. "train"). Throws moodnet::Error naming the folder when
-// root/subdir is missing or has no class folders, when the classes differ from
-// options.expected_classes; an empty class folder (after the prefix filter) and any bad file follow
-// options.bad_items.
 namespace detail {
 inline Dataset load_image_folder_impl(const std::filesystem::path& root, const std::string& subdir,
                                       const FolderOptions& options) {
@@ -121,6 +117,10 @@ inline Dataset load_image_folder_impl(const std::filesystem::path& root, const s
 }
 }  // namespace detail
 
+// Loads root/subdir/<class>/* (subdir e.g. "train"). Throws moodnet::Error naming the folder when
+// root/subdir is missing or has no class folders, when the classes differ from
+// options.expected_classes; an empty class folder (after the prefix filter) and any bad file follow
+// options.bad_items.
 inline Dataset load_image_folder(const std::filesystem::path& root, const std::string& subdir,
                                  const FolderOptions& options = {}) {
   try {
