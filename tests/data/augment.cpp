@@ -209,3 +209,20 @@ TEST_CASE("TTA: hflip pairs and ten-crop views, sample-major, averaged back", "[
   CHECK(avg(1, 2) == Approx(9.5));  // rows 2 and 3: (8 + 11) / 2
   CHECK_THROWS_AS(tta_average(logits, 3), Error);
 }
+
+TEST_CASE("compute_normalization: exact mean and std of pixel/255; normalize_pixels applies it", "[data][normalize]") {
+  auto d = Dataset::with_capacity(fer2013_class_names(), 2);
+  std::fill_n(d.images.data(), kImagePixels, std::uint8_t{0});
+  std::fill_n(d.images.data() + kImagePixels, kImagePixels, std::uint8_t{255});
+  const Normalization n = compute_normalization(d);
+  CHECK(n.mean == Approx(0.5));
+  CHECK(n.std == Approx(0.5));
+  const std::uint8_t px[3] = {0, 255, 51};
+  float out[3];
+  normalize_pixels(px, out, 3, n);
+  CHECK(out[0] == Approx(-1.0));
+  CHECK(out[1] == Approx(1.0));
+  CHECK(out[2] == Approx(-0.6));
+  std::fill_n(d.images.data() + kImagePixels, kImagePixels, std::uint8_t{0});
+  CHECK_THROWS_AS(compute_normalization(d), Error);  // constant images: std 0
+}
