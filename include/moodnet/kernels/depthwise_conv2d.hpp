@@ -195,13 +195,20 @@ inline void dw_plane_forward_any(const T* xp, const DwPlane& g, std::int64_t Ho,
 inline constexpr std::int64_t kDwLanes = 16;
 inline constexpr std::int64_t kDwRowPathMinWidth = 16;
 
-// Channel block geometry: padded spatial size and how many lanes of block cb hold real channels.
+// Channel block geometry (padded input, output, number of blocks) and the per-thread slot:
+// padded block [Hp, Wp, L] | output-sized block [Ho, Wo, L] | R*S*L weights or sums | L bias.
 struct DwBlocks {
-  std::int64_t Hp, Wp, blocks;
+  std::int64_t Hp, Wp, Ho, Wo, blocks, RS;
   std::int64_t plane() const { return Hp * Wp * kDwLanes; }
+  std::int64_t slot() const { return plane() + (Ho * Wo + RS + 1) * kDwLanes; }
+  // Channels [c0, c0 + lanes) of block cb.
+  std::int64_t lanes(std::int64_t C, std::int64_t cb) const { return std::min(kDwLanes, C - cb * kDwLanes); }
 };
+// K > 0 fixes R = S = K at compile time so the tap loops unroll and the sums stay in registers.
+template <int K>
 inline DwBlocks dw_blocks(const DepthwiseConv2dParams& p) {
-  return {p.H + 2 * p.pad_h, p.W + 2 * p.pad_w, (p.C + kDwLanes - 1) / kDwLanes};
+  const std::int64_t RS = K > 0 ? K * K : p.R * p.S;
+  return {p.H + 2 * p.pad_h, p.W + 2 * p.pad_w, p.out_h(), p.out_w(), (p.C + kDwLanes - 1) / kDwLanes, RS};
 }
 
 // dst[(ih+ph)*Wp + iw+pw][lane] = src plane `lane` ([H, W], planes `stride` apart) for lanes <
@@ -259,14 +266,12 @@ inline void dw_reserve(Workspace& ws, std::int64_t n) {
 template <int K, class T>
 inline void dw_blocked_forward(const DepthwiseConv2dParams& p, const T* x, const T* w, const T* bias, T* y,
                                Workspace& ws) {
-  // K > 0 fixes R = S = K at compile time so the tap loops unroll and acc stays in registers.
-  const std::int64_t R = K > 0 ? K : p.R, S = K > 0 ? K : p.S;
-  const std::int64_t Ho = p.out_h(), Wo = p.out_w(), RS = R * S, L = kDwLanes;
-  const DwBlocks b = dw_blocks(p);
-  const std::int64_t need = b.plane() + Ho * Wo * L + RS * L + L;
+  const std::int64_t R = K > 0 ? K : p.R, S = K > 0 ? K : p.S, L = kDwLanes;
+  const DwBlocks b = dw_blocks<K>(p);
+  const std::int64_t Ho = b.Ho, Wo = b.Wo, RS = b.RS, need = b.slot();
   dw_reserve<T>(ws, need);
   parallel_for(p.N * b.blocks, [&](std::int64_t nb) {
-    const std::int64_t n = nb / b.blocks, c0 = (nb % b.blocks) * L, lanes = std::min(L, p.C - c0);
+    const std::int64_t n = nb / b.blocks, c0 = (nb % b.blocks) * L, lanes = b.lanes(p.C, nb % b.blocks);
     T* xb = ws.get<T>(thread_index(), need);
     T* yb = xb + b.plane();
     T* wb = yb + Ho * Wo * L;
@@ -299,14 +304,12 @@ inline void dw_blocked_forward(const DepthwiseConv2dParams& p, const T* x, const
 template <int K, class T>
 inline void dw_blocked_backward_input(const DepthwiseConv2dParams& p, const T* dy, const T* w, T* dx,
                                       Workspace& ws) {
-  // K > 0 fixes R = S = K at compile time so the tap loops unroll and acc stays in registers.
-  const std::int64_t R = K > 0 ? K : p.R, S = K > 0 ? K : p.S;
-  const std::int64_t Ho = p.out_h(), Wo = p.out_w(), RS = R * S, L = kDwLanes;
-  const DwBlocks b = dw_blocks(p);
-  const std::int64_t need = b.plane() + Ho * Wo * L + RS * L;
+  const std::int64_t R = K > 0 ? K : p.R, S = K > 0 ? K : p.S, L = kDwLanes;
+  const DwBlocks b = dw_blocks<K>(p);
+  const std::int64_t Ho = b.Ho, Wo = b.Wo, RS = b.RS, need = b.slot();
   dw_reserve<T>(ws, need);
   parallel_for(p.N * b.blocks, [&](std::int64_t nb) {
-    const std::int64_t n = nb / b.blocks, c0 = (nb % b.blocks) * L, lanes = std::min(L, p.C - c0);
+    const std::int64_t n = nb / b.blocks, c0 = (nb % b.blocks) * L, lanes = b.lanes(p.C, nb % b.blocks);
     T* dxb = ws.get<T>(thread_index(), need);
     T* dyb = dxb + b.plane();
     T* wb = dyb + Ho * Wo * L;
@@ -334,14 +337,12 @@ inline void dw_blocked_backward_input(const DepthwiseConv2dParams& p, const T* d
 template <int K, class T>
 inline void dw_blocked_backward_weight(const DepthwiseConv2dParams& p, const T* x, const T* dy, T* dw,
                                        Workspace& ws) {
-  // K > 0 fixes R = S = K at compile time so the tap loops unroll and acc stays in registers.
-  const std::int64_t R = K > 0 ? K : p.R, S = K > 0 ? K : p.S;
-  const std::int64_t Ho = p.out_h(), Wo = p.out_w(), RS = R * S, L = kDwLanes;
-  const DwBlocks b = dw_blocks(p);
-  const std::int64_t need = b.plane() + Ho * Wo * L + RS * L;
+  const std::int64_t R = K > 0 ? K : p.R, S = K > 0 ? K : p.S, L = kDwLanes;
+  const DwBlocks b = dw_blocks<K>(p);
+  const std::int64_t Ho = b.Ho, Wo = b.Wo, RS = b.RS, need = b.slot();
   dw_reserve<T>(ws, need);
   parallel_for(b.blocks, [&](std::int64_t cb) {
-    const std::int64_t c0 = cb * L, lanes = std::min(L, p.C - c0);
+    const std::int64_t c0 = cb * L, lanes = b.lanes(p.C, cb);
     T* xb = ws.get<T>(thread_index(), need);
     T* dyb = xb + b.plane();
     T* acc = dyb + Ho * Wo * L;

@@ -53,6 +53,16 @@ struct Pool2dParams {
   }
 };
 
+// The window of output (oh, ow) clipped to the input: rows [h0, h1), columns [w0, w1).
+struct PoolWindow {
+  std::int64_t h0, h1, w0, w1;
+};
+inline PoolWindow pool_window(const Pool2dParams& p, std::int64_t oh, std::int64_t ow) {
+  const std::int64_t hs = oh * p.stride_h - p.pad_h, ws = ow * p.stride_w - p.pad_w;
+  return {std::max<std::int64_t>(hs, 0), std::min(hs + p.kernel_h, p.H), std::max<std::int64_t>(ws, 0),
+          std::min(ws + p.kernel_w, p.W)};
+}
+
 // y = max over each window; argmax = index (ih*W + iw) of the first maximum in row-major window
 // order (a NaN wins, so NaNs propagate as in PyTorch). Padding never wins.
 // x: [N, C, H, W]; y: [N, C, Ho, Wo]; argmax: [N, C, Ho, Wo] int32.
@@ -82,23 +92,19 @@ inline void max_pool2d_forward(const Pool2dParams& p, const T* x, T* y, std::int
       }
       return;
     }
-    for (std::int64_t oh = 0; oh < Ho; ++oh) {
-      const std::int64_t h0 = std::max<std::int64_t>(oh * p.stride_h - p.pad_h, 0);
-      const std::int64_t h1 = std::min(oh * p.stride_h - p.pad_h + p.kernel_h, p.H);
+    for (std::int64_t oh = 0; oh < Ho; ++oh)
       for (std::int64_t ow = 0; ow < Wo; ++ow) {
-        const std::int64_t w0 = std::max<std::int64_t>(ow * p.stride_w - p.pad_w, 0);
-        const std::int64_t w1 = std::min(ow * p.stride_w - p.pad_w + p.kernel_w, p.W);
-        std::int64_t a = h0 * p.W + w0;
+        const PoolWindow win = pool_window(p, oh, ow);
+        std::int64_t a = win.h0 * p.W + win.w0;
         T m = xc[a];
-        for (std::int64_t ih = h0; ih < h1; ++ih)
-          for (std::int64_t iw = w0; iw < w1; ++iw) {
+        for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+          for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {
             const T v = xc[ih * p.W + iw];
             if (max_pool_wins(v, m)) m = v, a = ih * p.W + iw;
           }
         yc[oh * Wo + ow] = m;
         ac[oh * Wo + ow] = static_cast<std::int32_t>(a);
       }
-    }
   });
 }
 
@@ -134,18 +140,14 @@ inline void avg_pool2d_forward(const Pool2dParams& p, const T* x, T* y) {
   const std::int64_t Ho = p.out_h(), Wo = p.out_w(), HW = p.H * p.W;
   parallel_for(p.N * p.C, [&](std::int64_t nc) {
     const T* xc = x + nc * HW;
-    for (std::int64_t oh = 0; oh < Ho; ++oh) {
-      const std::int64_t h0 = std::max<std::int64_t>(oh * p.stride_h - p.pad_h, 0);
-      const std::int64_t h1 = std::min(oh * p.stride_h - p.pad_h + p.kernel_h, p.H);
+    for (std::int64_t oh = 0; oh < Ho; ++oh)
       for (std::int64_t ow = 0; ow < Wo; ++ow) {
-        const std::int64_t w0 = std::max<std::int64_t>(ow * p.stride_w - p.pad_w, 0);
-        const std::int64_t w1 = std::min(ow * p.stride_w - p.pad_w + p.kernel_w, p.W);
+        const PoolWindow win = pool_window(p, oh, ow);
         T s = 0;
-        for (std::int64_t ih = h0; ih < h1; ++ih)
-          for (std::int64_t iw = w0; iw < w1; ++iw) s += xc[ih * p.W + iw];
+        for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+          for (std::int64_t iw = win.w0; iw < win.w1; ++iw) s += xc[ih * p.W + iw];
         y[(nc * Ho + oh) * Wo + ow] = s / static_cast<T>(avg_pool_divisor(p, oh, ow));
       }
-    }
   });
 }
 
@@ -158,17 +160,13 @@ inline void avg_pool2d_backward(const Pool2dParams& p, const T* dy, T* dx) {
   parallel_for(p.N * p.C, [&](std::int64_t nc) {
     T* dxc = dx + nc * HW;
     std::fill(dxc, dxc + HW, T(0));
-    for (std::int64_t oh = 0; oh < Ho; ++oh) {
-      const std::int64_t h0 = std::max<std::int64_t>(oh * p.stride_h - p.pad_h, 0);
-      const std::int64_t h1 = std::min(oh * p.stride_h - p.pad_h + p.kernel_h, p.H);
+    for (std::int64_t oh = 0; oh < Ho; ++oh)
       for (std::int64_t ow = 0; ow < Wo; ++ow) {
-        const std::int64_t w0 = std::max<std::int64_t>(ow * p.stride_w - p.pad_w, 0);
-        const std::int64_t w1 = std::min(ow * p.stride_w - p.pad_w + p.kernel_w, p.W);
+        const PoolWindow win = pool_window(p, oh, ow);
         const T g = dy[(nc * Ho + oh) * Wo + ow] / static_cast<T>(avg_pool_divisor(p, oh, ow));
-        for (std::int64_t ih = h0; ih < h1; ++ih)
-          for (std::int64_t iw = w0; iw < w1; ++iw) dxc[ih * p.W + iw] += g;
+        for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+          for (std::int64_t iw = win.w0; iw < win.w1; ++iw) dxc[ih * p.W + iw] += g;
       }
-    }
   });
 }
 
