@@ -15,6 +15,7 @@
 
 #include "moodnet/core/parallel.hpp"
 #include "moodnet/core/rng.hpp"
+#include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/batchnorm2d.hpp"
 #include "moodnet/kernels/ref/batchnorm2d.hpp"
 #include "shapes.hpp"
@@ -78,6 +79,7 @@ enum class Pass { train_fwd, bwd, eval_fwd };
 void run(benchmark::State& state, LayerShape s, Pass pass) {
   const BatchNorm2dParams p = params_of(s, moodnet::bench::kBatch);
   BnData<float> b(p);
+  moodnet::Workspace ws;
   kn::batchnorm2d_forward_train(p, b.x.data(), b.gamma.data(), b.beta.data(), b.y.data(), b.mean.data(), b.rstd.data(),
                                 b.rm.data(), b.rv.data());
   for (auto _ : state) {
@@ -88,7 +90,7 @@ void run(benchmark::State& state, LayerShape s, Pass pass) {
         break;
       case Pass::bwd:
         kn::batchnorm2d_backward(p, b.x.data(), b.dy.data(), b.gamma.data(), b.beta.data(), b.mean.data(),
-                                 b.rstd.data(), b.dx.data(), b.dg.data(), b.db.data());
+                                 b.rstd.data(), b.dx.data(), b.dg.data(), b.db.data(), &ws);
         break;
       case Pass::eval_fwd:
         kn::batchnorm2d_forward_eval(p, b.x.data(), b.gamma.data(), b.beta.data(), b.rm.data(), b.rv.data(), b.y.data());

@@ -25,7 +25,7 @@ struct BnRun {
 };
 
 template <class T, bool Ref>
-BnRun<T> run_bn(const BatchNorm2dParams& p, std::uint64_t seed) {
+BnRun<T> run_bn(const BatchNorm2dParams& p, std::uint64_t seed, bool use_workspace = true) {
   const Shape xs{p.N, p.C, p.H, p.W}, cs{p.C};
   const Tensor<T> x = mt::random_tensor<T>(xs, seed, -2.0, 3.0), dy = mt::random_tensor<T>(xs, seed + 1);
   const Tensor<T> gamma = mt::random_tensor<T>(cs, seed + 2, 0.5, 1.5), beta = mt::random_tensor<T>(cs, seed + 3);
@@ -44,8 +44,9 @@ BnRun<T> run_bn(const BatchNorm2dParams& p, std::uint64_t seed) {
     k::batchnorm2d_forward_eval(p, x.data(), gamma.data(), beta.data(), r.rmean.data(), r.rvar.data(), r.y_eval.data());
     k::batchnorm2d_forward_train(p, x.data(), gamma.data(), beta.data(), r.y.data(), r.mean.data(), r.rstd.data(),
                                  r.rmean.data(), r.rvar.data());
+    moodnet::Workspace ws;
     k::batchnorm2d_backward(p, x.data(), dy.data(), gamma.data(), beta.data(), r.mean.data(), r.rstd.data(),
-                            r.dx.data(), r.dgamma.data(), r.dbeta.data());
+                            r.dx.data(), r.dgamma.data(), r.dbeta.data(), use_workspace ? &ws : nullptr);
   }
   return r;
 }
@@ -176,12 +177,23 @@ TEST_CASE("batchnorm2d is bit-identical for 1 and 2 threads", "[kernels][batchno
     p.fuse_relu = relu;
     const int saved = moodnet::num_threads();
     moodnet::set_num_threads(1);
-    const auto a = run_bn<float, false>(p, 41);
+    const auto a = run_bn<float, false>(p, 41), a2 = run_bn<float, false>(p, 41, false);
     moodnet::set_num_threads(2);
-    const auto b = run_bn<float, false>(p, 41);
+    const auto b = run_bn<float, false>(p, 41), b2 = run_bn<float, false>(p, 41, false);
+    REQUIRE(std::memcmp(a2.dx.data(), b2.dx.data(), sizeof(float) * a2.dx.numel()) == 0);
     moodnet::set_num_threads(saved);
     for (auto [u, v] : {std::pair{&a.y, &b.y}, {&a.dx, &b.dx}, {&a.dgamma, &b.dgamma}, {&a.dbeta, &b.dbeta},
                         {&a.rvar, &b.rvar}, {&a.y_eval, &b.y_eval}})
+      REQUIRE(std::memcmp(u->data(), v->data(), sizeof(float) * u->numel()) == 0);
+  }
+}
+
+TEST_CASE("batchnorm2d backward is bit-identical with and without a workspace", "[kernels][batchnorm2d]") {
+  for (bool relu : {false, true}) {
+    BatchNorm2dParams p{3, 17, 17, 13};
+    p.fuse_relu = relu;
+    const auto a = run_bn<float, false>(p, 43, true), b = run_bn<float, false>(p, 43, false);
+    for (auto [u, v] : {std::pair{&a.dx, &b.dx}, {&a.dgamma, &b.dgamma}, {&a.dbeta, &b.dbeta}})
       REQUIRE(std::memcmp(u->data(), v->data(), sizeof(float) * u->numel()) == 0);
   }
 }

@@ -25,14 +25,27 @@
 // fixed order (n = 0..N-1, plane by plane, 8 double lanes per plane, see norm_detail.hpp), so
 // results are bit-identical for any thread count. Statistics accumulate in double, shifted by the
 // channel's first element so E[d^2]-E[d]^2 does not cancel.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
 #include "moodnet/core/error.hpp"
 #include "moodnet/core/parallel.hpp"
+#include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/norm_detail.hpp"
 
 namespace moodnet::kernels {
+
+namespace detail {
+// The forward's per-channel affine y = x*scale + bias from the saved statistics (T-rounded):
+// scale = gamma*rstd, bias = beta - mean*scale, computed in double and rounded once.
+template <class T>
+inline void bn_scale_bias(T gamma, T beta, T mean, T rstd, T& scale, T& bias) {
+  const double s = static_cast<double>(gamma) * static_cast<double>(rstd);
+  scale = static_cast<T>(s);
+  bias = static_cast<T>(static_cast<double>(beta) - static_cast<double>(mean) * s);
+}
+}  // namespace detail
 
 struct BatchNorm2dParams {
   std::int64_t N = 0, C = 0, H = 0, W = 0;
@@ -59,6 +72,7 @@ inline void batchnorm2d_forward_train(const BatchNorm2dParams& p, const T* x, co
   p.validate();
   const std::int64_t M = p.count(), HW = p.plane(), C = p.C;
   MOODNET_CHECK(M > 1, "batchnorm2d: training needs more than 1 value per channel, got N*H*W=", M);
+  // Pass 1, one task per channel: the statistics and the running-statistics update.
   parallel_for(C, [&](std::int64_t c) {
     const T* xc = x + c * HW;
     const double shift = static_cast<double>(xc[0]);
@@ -75,12 +89,16 @@ inline void batchnorm2d_forward_train(const BatchNorm2dParams& p, const T* x, co
       running_mean[c] = static_cast<T>((1 - m) * static_cast<double>(running_mean[c]) + m * mean);
       running_var[c] = static_cast<T>((1 - m) * static_cast<double>(running_var[c]) + m * unbiased);
     }
-    const double scale = static_cast<double>(gamma[c]) * rstd;
-    const T scale_t = static_cast<T>(scale), bias_t = static_cast<T>(static_cast<double>(beta[c]) - mean * scale);
-    for (std::int64_t n = 0; n < p.N; ++n) {
-      const std::int64_t off = (n * C + c) * HW;
-      detail::affine_plane(x + off, y + off, HW, scale_t, bias_t, p.fuse_relu);
-    }
+  });
+  // Pass 2, one task per (n, c) plane in memory order (like eval): streaming x -> y in order is
+  // much faster than revisiting each channel's N strided planes after its reduction (1-thread CPU
+  // time of the whole forward, C64 @48x48: 8.6 ms per channel, see the docs for the new figure).
+  // scale/bias come from the saved (rounded) statistics, exactly as backward recomputes them.
+  parallel_for(p.N * C, [&](std::int64_t nc) {
+    const std::int64_t c = nc % C;
+    T scale_t, bias_t;
+    detail::bn_scale_bias(gamma[c], beta[c], save_mean[c], save_rstd[c], scale_t, bias_t);
+    detail::affine_plane(x + nc * HW, y + nc * HW, HW, scale_t, bias_t, p.fuse_relu);
   });
 }
 
@@ -105,19 +123,25 @@ inline void batchnorm2d_forward_eval(const BatchNorm2dParams& p, const T* x, con
 //   -> dx: [N,C,H,W] (overwritten)   dgamma, dbeta: [C] (accumulated +=)
 // With p.fuse_relu, dy is the gradient of the ReLU output; beta is needed to recompute the mask
 // (it may be null otherwise).
+// ws (optional; slot 0, 5*C values of T): with it, dx is written in a second pass over (n, c)
+// planes in memory order, which streams much better than finishing each channel's N strided
+// planes on its own; without it, each channel is finished by the task that reduced it. Both give
+// bit-identical results (the same per-channel coefficients and per-element formula).
 template <class T>
 inline void batchnorm2d_backward(const BatchNorm2dParams& p, const T* x, const T* dy, const T* gamma,
                                  const T* beta, const T* save_mean, const T* save_rstd, T* dx, T* dgamma,
-                                 T* dbeta) {
+                                 T* dbeta, Workspace* ws = nullptr) {
   p.validate();
   MOODNET_CHECK(!p.fuse_relu || beta != nullptr, "batchnorm2d_backward: fused ReLU needs beta");
   const std::int64_t M = p.count(), HW = p.plane(), C = p.C;
-  parallel_for(C, [&](std::int64_t c) {
+  // Channel c's reduction: accumulates dgamma/dbeta and writes the 5 coefficients of
+  // dx = k*g + cx*(x - mean) + c0 (g = dy, masked by the ReLU recomputed with scale, bias):
+  // coef = {k, cx, c0, scale, bias}.
+  auto reduce_channel = [&](std::int64_t c, T* coef) {
     const double mean = static_cast<double>(save_mean[c]), rstd = static_cast<double>(save_rstd[c]);
-    // The forward's scale/bias in T, for the fused-ReLU mask.
-    const double fscale = static_cast<double>(gamma[c]) * rstd;
-    const T scale_t = static_cast<T>(fscale);
-    const T bias_t = p.fuse_relu ? static_cast<T>(static_cast<double>(beta[c]) - mean * fscale) : T(0);
+    // The forward's scale/bias in T, for the fused-ReLU mask (bit-identical to the forward's).
+    T scale_t, bias_t = T(0);
+    detail::bn_scale_bias(gamma[c], p.fuse_relu ? beta[c] : T(0), save_mean[c], save_rstd[c], scale_t, bias_t);
     double s_dy = 0, s_dyx = 0;
     for (std::int64_t n = 0; n < p.N; ++n) {
       const std::int64_t off = (n * C + c) * HW;
@@ -132,14 +156,28 @@ inline void batchnorm2d_backward(const BatchNorm2dParams& p, const T* x, const T
     dbeta[c] += static_cast<T>(s_dy);
     // dx = k*(dy - a - xhat*b) with k = gamma*rstd, a = sum(dy)/M, b = sum(dy*xhat)/M
     //    = k*dy + cx*(x - mean) + c0,  cx = -k*b*rstd,  c0 = -k*a
-    const double k = fscale, a = s_dy / static_cast<double>(M), b = s_dyxhat / static_cast<double>(M);
-    const T k_t = static_cast<T>(k), cx = static_cast<T>(-k * b * rstd), c0 = static_cast<T>(-k * a);
-    for (std::int64_t n = 0; n < p.N; ++n) {
-      const std::int64_t off = (n * C + c) * HW;
-      detail::norm_input_grad_plane(x + off, dy + off, dx + off, HW, k_t, cx, c0, save_mean[c], scale_t, bias_t,
-                                   p.fuse_relu);
-    }
-  });
+    const double k = static_cast<double>(gamma[c]) * rstd, a = s_dy / static_cast<double>(M),
+                 b = s_dyxhat / static_cast<double>(M);
+    coef[0] = static_cast<T>(k), coef[1] = static_cast<T>(-k * b * rstd), coef[2] = static_cast<T>(-k * a);
+    coef[3] = scale_t, coef[4] = bias_t;
+  };
+  auto write_plane = [&](std::int64_t n, std::int64_t c, const T* coef) {
+    const std::int64_t off = (n * C + c) * HW;
+    detail::norm_input_grad_plane(x + off, dy + off, dx + off, HW, coef[0], coef[1], coef[2], save_mean[c], coef[3],
+                                  coef[4], p.fuse_relu);
+  };
+  if (ws) {
+    ws->reserve_slots(1);
+    T* coefs = ws->get<T>(0, 5 * C);
+    parallel_for(C, [&](std::int64_t c) { reduce_channel(c, coefs + 5 * c); });
+    parallel_for(p.N * C, [&](std::int64_t nc) { write_plane(nc / C, nc % C, coefs + 5 * (nc % C)); });
+  } else {
+    parallel_for(C, [&](std::int64_t c) {
+      T coef[5];
+      reduce_channel(c, coef);
+      for (std::int64_t n = 0; n < p.N; ++n) write_plane(n, c, coef);
+    });
+  }
 }
 
 }  // namespace moodnet::kernels
