@@ -72,8 +72,8 @@ TEST_CASE("CustomNet-48 names follow the twin: features.*, head.0/head.3", "[mod
   CHECK(m.named_parameters()[3].param->shape == Shape{32, 32, 3, 3});
   // Only BatchNorm has buffers: 4 stages x 3.
   CHECK(m.named_buffers().size() == 12);
-  CHECK(m.metadata().at("model") == "customnet_48");
-  CHECK(m.metadata().at("width") == "32");
+  CHECK(m.metadata().at("model") == "customnet");
+  CHECK(m.metadata().at("w") == "32");
 }
 
 TEST_CASE("Output shapes through every layer and the model summary", "[models]") {

@@ -24,6 +24,8 @@ inline std::uint64_t splitmix64(std::uint64_t& x) {
 }
 
 class Rng {
+  __extension__ typedef unsigned __int128 u128;  // GCC/Clang extension; -Wpedantic-clean
+
  public:
   struct State {
     std::array<std::uint64_t, 4> s{};
@@ -63,12 +65,12 @@ class Rng {
   // Uniform integer in [0, n), unbiased (Lemire's multiply-and-reject). n must be > 0.
   std::uint64_t uniform_int(std::uint64_t n) {
     MOODNET_ASSERT(n > 0);
-    unsigned __int128 m = static_cast<unsigned __int128>(next_u64()) * n;
+    u128 m = static_cast<u128>(next_u64()) * n;
     auto low = static_cast<std::uint64_t>(m);
     if (low < n) {
       const std::uint64_t threshold = (0 - n) % n;
       while (low < threshold) {
-        m = static_cast<unsigned __int128>(next_u64()) * n;
+        m = static_cast<u128>(next_u64()) * n;
         low = static_cast<std::uint64_t>(m);
       }
     }

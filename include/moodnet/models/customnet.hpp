@@ -55,7 +55,7 @@ inline Model<T> make_customnet_48(std::int64_t w = 64, std::uint64_t seed = 0, i
   net->add(std::make_unique<Flatten<T>>(), "flatten");
   net->add(std::move(head), "head");
   return Model<T>(std::move(net), Shape{1, 48, 48}, seed,
-                  {{"model", "customnet_48"}, {"width", std::to_string(w)}, {"w", std::to_string(w)}});
+                  {{"model", "customnet"}, {"w", std::to_string(w)}});
 }
 
 }  // namespace moodnet

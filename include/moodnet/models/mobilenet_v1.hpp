@@ -65,7 +65,7 @@ inline Model<T> make_mobilenet_v1_48(double alpha = 1.0, std::uint64_t seed = 0,
   width.erase(width.find_last_not_of('0') + 1);
   if (width.back() == '.') width += '0';
   return Model<T>(std::move(net), Shape{1, 48, 48}, seed,
-                  {{"model", "mobilenet_v1_48"}, {"width", width}, {"alpha", width}});
+                  {{"model", "mobilenet"}, {"alpha", width}});
 }
 
 }  // namespace moodnet

@@ -83,8 +83,7 @@ inline void validate(const TrainConfig& c) {
   MOODNET_CHECK(c.lr > 0, "--lr must be > 0, got ", c.lr);
   MOODNET_CHECK(c.schedule == "cosine" || c.schedule == "step" || c.schedule == "onecycle" || c.schedule == "plateau",
                 "--schedule must be cosine, step, onecycle or plateau, got '", c.schedule, "'");
-  MOODNET_CHECK(c.warmup_epochs >= 0 && c.warmup_epochs < c.epochs, "--warmup-epochs must be in [0, epochs), got ",
-                c.warmup_epochs);
+  MOODNET_CHECK(c.warmup_epochs >= 0, "--warmup-epochs must be >= 0, got ", c.warmup_epochs);
   MOODNET_CHECK(c.label_smoothing >= 0 && c.label_smoothing < 1, "--label-smoothing must be in [0, 1), got ",
                 c.label_smoothing);
   MOODNET_CHECK(c.threads >= 1, "--threads must be >= 1, got ", c.threads);

@@ -1,0 +1,84 @@
+// Classifies image files with a trained weights file:
+//   predict --weights models/customnet_w32.safetensors face1.jpg face2.png ...
+//   predict --weights W --json *.jpg     # one JSON object per line
+// Any size, colour or gray: images are converted to 8-bit luma and resized to 48x48.
+#include <moodnet/data/image_folder.hpp>
+#include <moodnet/cli/flags.hpp>
+#include <moodnet/io/model_checkpoint.hpp>
+#include <moodnet/train/evaluate.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+using namespace moodnet;
+
+namespace {
+// JSON string literal of s (quotes, backslashes and control characters escaped).
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') out += '\\', out += static_cast<char>(c);
+    else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else out += static_cast<char>(c);
+  }
+  return out + "\"";
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  return cli::guarded_main([&] {
+    std::string weights;
+    bool json = false;
+    int threads = 2;
+    cli::FlagParser flags("predict", "Prints the mood of each image and the probabilities of the 7 classes.");
+    flags.add("weights", &weights, "weights file (.safetensors) written by a moodnet trainer");
+    flags.add("json", &json, "one JSON object per line: {\"file\", \"label\", \"probs\": [7 numbers]}");
+    flags.add("threads", &threads, "OpenMP threads").range(1, 1024);
+    flags.set_positional("IMAGE...", 1, 1 << 20);
+    const std::vector<std::string> files = flags.parse(argc, argv);
+    if (flags.help_requested()) {
+      std::cout << flags.help();
+      return 0;
+    }
+    MOODNET_CHECK(!weights.empty(), "--weights is required (a .safetensors file written by a moodnet trainer)");
+    set_num_threads(threads);
+    io::ModelMetadata md;
+    Model<float> model = io::load_model<float>(weights, &md);
+    const data::Normalization norm{static_cast<float>(md.input_mean), static_cast<float>(md.input_std)};
+
+    // Decode everything first: a bad file stops the run before any output, naming the file.
+    const std::int64_t n = static_cast<std::int64_t>(files.size());
+    Tensor<std::uint8_t> pixels({n, data::kImageSize, data::kImageSize});
+    for (std::int64_t i = 0; i < n; ++i)
+      data::load_image_48(files[static_cast<std::size_t>(i)], files[static_cast<std::size_t>(i)],
+                          pixels.data() + i * data::kImagePixels);
+    Tensor<float> x({n, 1, data::kImageSize, data::kImageSize});
+    data::normalize_pixels(pixels.data(), x.data(), n * data::kImagePixels, norm);
+    const std::vector<float> probs = train::predict_probabilities(model, x, train::Tta::none);
+    const std::size_t k = md.class_names.size();
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const float* p = probs.data() + i * k;
+      const std::size_t best = static_cast<std::size_t>(std::max_element(p, p + k) - p);
+      if (json) {
+        std::string line = "{\"file\": " + json_string(files[i]) + ", \"label\": " + json_string(md.class_names[best]) +
+                           ", \"probs\": [";
+        for (std::size_t j = 0; j < k; ++j) {
+          char buf[32];
+          std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(p[j]));  // round-trips a float
+          line += (j ? ", " : "") + std::string(buf);
+        }
+        std::cout << line << "]}\n";
+      } else {
+        std::printf("%s: %s (%.1f%%)  ", files[i].c_str(), md.class_names[best].c_str(), 100.0 * p[best]);
+        for (std::size_t j = 0; j < k; ++j) std::printf(" %s %.3f", md.class_names[j].c_str(), static_cast<double>(p[j]));
+        std::printf("\n");
+      }
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,89 @@
+#pragma once
+// Weights files for whole models (DESIGN.md contract 2): one safetensors file whose tensor names,
+// dtypes and shapes are the PyTorch twin's state_dict — parameters and buffers in state_dict order,
+// F32 values and I64 num_batches_tracked — plus __metadata__ (model, width, class_names,
+// input_mean, input_std). `model.load_state_dict(safetensors.torch.load_file(path))` works unchanged.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "moodnet/io/model_metadata.hpp"
+#include "moodnet/io/safetensors.hpp"
+#include "moodnet/models/customnet.hpp"
+#include "moodnet/models/mobilenet_v1.hpp"
+#include "moodnet/models/model.hpp"
+
+namespace moodnet::io {
+
+namespace detail {
+// Parameters and buffers in the PyTorch state_dict order: module by module, parameters first.
+template <class T>
+inline std::vector<TensorRef> state_dict_refs(Model<T>& model) {
+  std::vector<TensorRef> refs;
+  std::vector<typename Model<T>::NamedBuffer> buffers = model.named_buffers();
+  std::size_t next_buffer = 0;
+  const auto& params = model.named_parameters();
+  auto prefix_of = [](const std::string& name) { return name.substr(0, name.rfind('.') + 1); };
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    refs.push_back(tensor_ref(params[i].name, TensorView<const T>(params[i].param->value)));
+    const bool module_ends = i + 1 == params.size() || prefix_of(params[i + 1].name) != prefix_of(params[i].name);
+    while (module_ends && next_buffer < buffers.size() &&
+           prefix_of(buffers[next_buffer].name) == prefix_of(params[i].name)) {
+      const auto& b = buffers[next_buffer++];
+      if (b.buffer.counter)
+        refs.push_back(tensor_ref<std::int64_t>(b.name, b.buffer.counter, {}));
+      else
+        refs.push_back(tensor_ref(b.name, TensorView<const T>(b.buffer.values)));
+    }
+  }
+  MOODNET_ASSERT(next_buffer == buffers.size());
+  return refs;
+}
+}  // namespace detail
+
+// Writes the model's weights and buffers with `metadata` to `path`, atomically.
+template <class T>
+inline void save_weights(const std::string& path, Model<T>& model, const ModelMetadata& metadata) {
+  save_safetensors(path, detail::state_dict_refs(model), metadata.to_map());
+}
+
+// Reads every parameter and buffer of `model` from `path`: names, dtypes and shapes must match,
+// and the file must hold nothing else. Returns the file's metadata.
+template <class T>
+inline ModelMetadata load_weights(const std::string& path, Model<T>& model) {
+  const SafetensorsFile f = SafetensorsFile::load(path);
+  for (const auto& p : model.named_parameters()) f.copy_to(p.name, p.param->value);
+  for (auto& b : model.named_buffers()) {
+    if (b.buffer.counter)
+      f.copy_to(b.name, b.buffer.counter, {});
+    else
+      f.copy_to(b.name, b.buffer.values);
+  }
+  f.check_all_read();
+  return ModelMetadata::from_map(f.metadata(), path);
+}
+
+// The metadata a model was saved with (no tensors are copied).
+inline ModelMetadata read_weights_metadata(const std::string& path) {
+  return ModelMetadata::from_map(SafetensorsFile::load(path).metadata(), path);
+}
+
+// Builds the network a metadata record describes (weights still at their initial values).
+template <class T = float>
+inline Model<T> make_model(const ModelMetadata& md, std::uint64_t seed = 0) {
+  if (md.model == "mobilenet") return make_mobilenet_v1_48<T>(md.width, seed);
+  MOODNET_CHECK(md.model == "customnet", "unknown model '", md.model, "' (expected mobilenet or customnet)");
+  return make_customnet_48<T>(static_cast<std::int64_t>(md.width), seed);
+}
+
+// Builds the model a weights file describes and loads its weights into it.
+template <class T = float>
+inline Model<T> load_model(const std::string& path, ModelMetadata* metadata_out = nullptr) {
+  const ModelMetadata md = read_weights_metadata(path);
+  Model<T> model = make_model<T>(md);
+  load_weights(path, model);
+  if (metadata_out) *metadata_out = md;
+  return model;
+}
+
+}  // namespace moodnet::io
