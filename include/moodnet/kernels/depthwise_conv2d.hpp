@@ -262,22 +262,32 @@ inline void dw_reserve(Workspace& ws, std::int64_t n) {
   }
 }
 
-// Channel-blocked forward (see above). Work items: (image, channel block).
+// Channel-blocked forward (see above).
+// Runs body(n, c0, lanes, padded_block, out_block, wb) for every (image, channel block) in
+// parallel, with the slot of the calling thread split as in DwBlocks and wb holding the block's weights.
+template <int K, class T, class Body>
+inline void dw_for_each_image_block(const DepthwiseConv2dParams& p, const T* w, Workspace& ws, Body&& body) {
+  const DwBlocks b = dw_blocks<K>(p);
+  dw_reserve<T>(ws, b.slot());
+  parallel_for(p.N * b.blocks, [&](std::int64_t nb) {
+    const std::int64_t cb = nb % b.blocks, c0 = cb * kDwLanes, lanes = b.lanes(p.C, cb);
+    T* padded = ws.get<T>(thread_index(), b.slot());
+    T* out = padded + b.plane();
+    T* wb = out + b.Ho * b.Wo * kDwLanes;
+    dw_gather_weights(w, b.RS, c0, lanes, wb);
+    body(nb / b.blocks, c0, lanes, padded, out, wb);
+  });
+}
+
 template <int K, class T>
 inline void dw_blocked_forward(const DepthwiseConv2dParams& p, const T* x, const T* w, const T* bias, T* y,
                                Workspace& ws) {
   const std::int64_t R = K > 0 ? K : p.R, S = K > 0 ? K : p.S, L = kDwLanes;
   const DwBlocks b = dw_blocks<K>(p);
-  const std::int64_t Ho = b.Ho, Wo = b.Wo, RS = b.RS, need = b.slot();
-  dw_reserve<T>(ws, need);
-  parallel_for(p.N * b.blocks, [&](std::int64_t nb) {
-    const std::int64_t n = nb / b.blocks, c0 = (nb % b.blocks) * L, lanes = b.lanes(p.C, nb % b.blocks);
-    T* xb = ws.get<T>(thread_index(), need);
-    T* yb = xb + b.plane();
-    T* wb = yb + Ho * Wo * L;
+  const std::int64_t Ho = b.Ho, Wo = b.Wo, RS = b.RS;
+  dw_for_each_image_block<K>(p, w, ws, [&](std::int64_t n, std::int64_t c0, std::int64_t lanes, T* xb, T* yb, T* wb) {
     T* bb = wb + RS * L;
     for (std::int64_t l = 0; l < L; ++l) bb[l] = (bias && l < lanes) ? bias[c0 + l] : T(0);
-    dw_gather_weights(w, RS, c0, lanes, wb);
     dw_gather_block(x + (n * p.C + c0) * p.H * p.W, p.H * p.W, lanes, p.H, p.W, p.pad_h, p.pad_w, b.Wp, xb);
     for (std::int64_t oh = 0; oh < Ho; ++oh)
       for (std::int64_t ow = 0; ow < Wo; ++ow) {
@@ -306,14 +316,8 @@ inline void dw_blocked_backward_input(const DepthwiseConv2dParams& p, const T* d
                                       Workspace& ws) {
   const std::int64_t R = K > 0 ? K : p.R, S = K > 0 ? K : p.S, L = kDwLanes;
   const DwBlocks b = dw_blocks<K>(p);
-  const std::int64_t Ho = b.Ho, Wo = b.Wo, RS = b.RS, need = b.slot();
-  dw_reserve<T>(ws, need);
-  parallel_for(p.N * b.blocks, [&](std::int64_t nb) {
-    const std::int64_t n = nb / b.blocks, c0 = (nb % b.blocks) * L, lanes = b.lanes(p.C, nb % b.blocks);
-    T* dxb = ws.get<T>(thread_index(), need);
-    T* dyb = dxb + b.plane();
-    T* wb = dyb + Ho * Wo * L;
-    dw_gather_weights(w, RS, c0, lanes, wb);
+  const std::int64_t Ho = b.Ho, Wo = b.Wo;
+  dw_for_each_image_block<K>(p, w, ws, [&](std::int64_t n, std::int64_t c0, std::int64_t lanes, T* dxb, T* dyb, T* wb) {
     dw_gather_block(dy + (n * p.C + c0) * Ho * Wo, Ho * Wo, lanes, Ho, Wo, 0, 0, Wo, dyb);
     std::fill(dxb, dxb + b.plane(), T(0));
     for (std::int64_t oh = 0; oh < Ho; ++oh)
