@@ -21,9 +21,10 @@
 //                   dL/dWg  = sum_n dY_ng col_ng^T
 //                   dL/db_k = sum_{n, oh, ow} dy[n, k, oh, ow]
 //
-// Threads: the batch is split across OpenMP threads (one sample at a time per thread, each GEMM
-// single-threaded, see core/gemm.hpp); with fewer samples than threads the samples run one after
-// another and Eigen's GEMM uses the threads instead. Column buffers live in a caller-owned
+// Threads: the batch is split across OpenMP threads (one block of samples at a time per thread,
+// each GEMM single-threaded, see core/gemm.hpp; small images are blocked several per GEMM, see
+// kMinGemmColumns); with fewer blocks than threads the blocks run one after another and Eigen's
+// GEMM uses the threads instead. Column buffers live in a caller-owned
 // Workspace (slot t = thread t), so repeated calls with the same shapes allocate nothing.
 // The weight gradient is a sum over the batch: it is reduced in kWeightGradChunks fixed chunks of
 // the batch, each into its own workspace slot, then combined in chunk order, so its bits do not
