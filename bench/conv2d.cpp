@@ -17,7 +17,7 @@
 
 namespace {
 
-using moodnet::Conv2dParams;
+using moodnet::kernels::Conv2dParams;
 using moodnet::Tensor;
 using moodnet::bench::LayerKind;
 using moodnet::bench::LayerShape;
@@ -46,9 +46,9 @@ void validate(const LayerShape& s) {
   moodnet::fill_uniform(dy.view(), 4, -1, 1);
   Tensor<float> y(p.output_shape()), dx(p.input_shape()), dw(p.weight_shape());
   moodnet::Workspace ws;
-  moodnet::conv2d_forward(p, x.data(), w.data(), b.data(), y.data(), ws);
-  moodnet::conv2d_backward_input(p, dy.data(), w.data(), dx.data(), ws);
-  moodnet::conv2d_backward_weight(p, x.data(), dy.data(), dw.data(), ws);
+  moodnet::kernels::conv2d_forward(p, x.data(), w.data(), b.data(), y.data(), ws);
+  moodnet::kernels::conv2d_backward_input(p, dy.data(), w.data(), dx.data(), ws);
+  moodnet::kernels::conv2d_backward_weight(p, x.data(), dy.data(), dw.data(), ws);
   auto to_d = [](const Tensor<float>& t) {
     Tensor<double> d(t.shape());
     for (std::int64_t i = 0; i < t.numel(); ++i) d[i] = t[i];
@@ -56,9 +56,9 @@ void validate(const LayerShape& s) {
   };
   const auto xd = to_d(x), wd = to_d(w), bd = to_d(b), dyd = to_d(dy);
   Tensor<double> yr(p.output_shape()), dxr(p.input_shape()), dwr(p.weight_shape());
-  moodnet::ref::conv2d_forward(p, xd.data(), wd.data(), bd.data(), yr.data());
-  moodnet::ref::conv2d_backward_input(p, dyd.data(), wd.data(), dxr.data());
-  moodnet::ref::conv2d_backward_weight(p, xd.data(), dyd.data(), dwr.data());
+  moodnet::kernels::ref::conv2d_forward(p, xd.data(), wd.data(), bd.data(), yr.data());
+  moodnet::kernels::ref::conv2d_backward_input(p, dyd.data(), wd.data(), dxr.data());
+  moodnet::kernels::ref::conv2d_backward_weight(p, xd.data(), dyd.data(), dwr.data());
   const double e[3] = {max_rel(y.data(), yr.data(), y.numel()), max_rel(dx.data(), dxr.data(), dx.numel()),
                        max_rel(dw.data(), dwr.data(), dw.numel())};
   for (double v : e)
@@ -81,9 +81,9 @@ void run(benchmark::State& state, LayerShape s, Pass pass) {
   moodnet::Workspace ws;
   for (auto _ : state) {
     switch (pass) {
-      case Pass::fwd: moodnet::conv2d_forward(p, x.data(), w.data(), b.data(), y.data(), ws); break;
-      case Pass::bwd_input: moodnet::conv2d_backward_input(p, y.data(), w.data(), dx.data(), ws); break;
-      case Pass::bwd_weight: moodnet::conv2d_backward_weight(p, x.data(), y.data(), dw.data(), ws); break;
+      case Pass::fwd: moodnet::kernels::conv2d_forward(p, x.data(), w.data(), b.data(), y.data(), ws); break;
+      case Pass::bwd_input: moodnet::kernels::conv2d_backward_input(p, y.data(), w.data(), dx.data(), ws); break;
+      case Pass::bwd_weight: moodnet::kernels::conv2d_backward_weight(p, x.data(), y.data(), dw.data(), ws); break;
     }
     benchmark::ClobberMemory();
   }

@@ -15,7 +15,7 @@
 
 namespace {
 
-using moodnet::LinearParams;
+using moodnet::kernels::LinearParams;
 using moodnet::Tensor;
 using moodnet::bench::LayerKind;
 using moodnet::bench::LayerShape;
@@ -28,12 +28,12 @@ void validate(const LinearParams& p, const std::string& name) {
   moodnet::fill_uniform(dy.view(), 4, -1, 1);
   Tensor<float> y(p.output_shape()), dx(p.input_shape()), dw(p.weight_shape());
   Tensor<float> yr(p.output_shape()), dxr(p.input_shape()), dwr(p.weight_shape());
-  moodnet::linear_forward(p, x.data(), w.data(), b.data(), y.data());
-  moodnet::linear_backward_input(p, dy.data(), w.data(), dx.data());
-  moodnet::linear_backward_weight(p, x.data(), dy.data(), dw.data());
-  moodnet::ref::linear_forward(p.N, p.in, p.out, x.data(), w.data(), b.data(), yr.data());
-  moodnet::ref::linear_backward_input(p.N, p.in, p.out, dy.data(), w.data(), dxr.data());
-  moodnet::ref::linear_backward_weight(p.N, p.in, p.out, x.data(), dy.data(), dwr.data());
+  moodnet::kernels::linear_forward(p, x.data(), w.data(), b.data(), y.data());
+  moodnet::kernels::linear_backward_input(p, dy.data(), w.data(), dx.data());
+  moodnet::kernels::linear_backward_weight(p, x.data(), dy.data(), dw.data());
+  moodnet::kernels::ref::linear_forward(p.N, p.in, p.out, x.data(), w.data(), b.data(), yr.data());
+  moodnet::kernels::ref::linear_backward_input(p.N, p.in, p.out, dy.data(), w.data(), dxr.data());
+  moodnet::kernels::ref::linear_backward_weight(p.N, p.in, p.out, x.data(), dy.data(), dwr.data());
   auto err = [](const Tensor<float>& a, const Tensor<float>& r) {
     double m = 0;
     for (std::int64_t i = 0; i < a.numel(); ++i)
@@ -57,9 +57,9 @@ void run(benchmark::State& state, LinearParams p, Pass pass, std::string used_by
   Tensor<float> dx(p.input_shape()), dw(p.weight_shape());
   for (auto _ : state) {
     switch (pass) {
-      case Pass::fwd: moodnet::linear_forward(p, x.data(), w.data(), b.data(), y.data()); break;
-      case Pass::bwd_input: moodnet::linear_backward_input(p, y.data(), w.data(), dx.data()); break;
-      case Pass::bwd_weight: moodnet::linear_backward_weight(p, x.data(), y.data(), dw.data()); break;
+      case Pass::fwd: moodnet::kernels::linear_forward(p, x.data(), w.data(), b.data(), y.data()); break;
+      case Pass::bwd_input: moodnet::kernels::linear_backward_input(p, y.data(), w.data(), dx.data()); break;
+      case Pass::bwd_weight: moodnet::kernels::linear_backward_weight(p, x.data(), y.data(), dw.data()); break;
     }
     benchmark::ClobberMemory();
   }

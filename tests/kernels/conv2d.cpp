@@ -12,7 +12,7 @@
 #include "moodnet/kernels/ref/conv2d.hpp"
 #include "../support/check.hpp"
 
-using moodnet::Conv2dParams;
+using moodnet::kernels::Conv2dParams;
 using moodnet::Shape;
 using moodnet::Tensor;
 using moodnet::Workspace;
@@ -52,18 +52,18 @@ void check_against_ref(const Conv2dParams& p, bool with_bias, double tol, std::u
   auto y = Tensor<T>::uninitialized(p.output_shape());
   auto dx = test::random_tensor<T>(p.input_shape(), seed + 6);  // garbage: must be overwritten
   Tensor<T> dw = dw0, db = db0;
-  moodnet::conv2d_forward<T>(p, x, w, with_bias ? b.data() : nullptr, y, ws);
-  moodnet::conv2d_backward_input<T>(p, dy, w, dx, ws);
-  moodnet::conv2d_backward_weight<T>(p, x, dy, dw, ws);
-  moodnet::conv2d_backward_bias<T>(p, dy, db);
+  moodnet::kernels::conv2d_forward<T>(p, x, w, with_bias ? b.data() : nullptr, y, ws);
+  moodnet::kernels::conv2d_backward_input<T>(p, dy, w, dx, ws);
+  moodnet::kernels::conv2d_backward_weight<T>(p, x, dy, dw, ws);
+  moodnet::kernels::conv2d_backward_bias<T>(p, dy, db);
 
   const auto xd = to_double(x), wd = to_double(w), bd = to_double(b), dyd = to_double(dy);
   Tensor<double> y_ref(p.output_shape()), dx_ref(p.input_shape());
   Tensor<double> dw_ref = to_double(dw0), db_ref = to_double(db0);
-  moodnet::ref::conv2d_forward(p, xd.data(), wd.data(), with_bias ? bd.data() : nullptr, y_ref.data());
-  moodnet::ref::conv2d_backward_input(p, dyd.data(), wd.data(), dx_ref.data());
-  moodnet::ref::conv2d_backward_weight(p, xd.data(), dyd.data(), dw_ref.data());
-  moodnet::ref::conv2d_backward_bias(p, dyd.data(), db_ref.data());
+  moodnet::kernels::ref::conv2d_forward(p, xd.data(), wd.data(), with_bias ? bd.data() : nullptr, y_ref.data());
+  moodnet::kernels::ref::conv2d_backward_input(p, dyd.data(), wd.data(), dx_ref.data());
+  moodnet::kernels::ref::conv2d_backward_weight(p, xd.data(), dyd.data(), dw_ref.data());
+  moodnet::kernels::ref::conv2d_backward_bias(p, dyd.data(), db_ref.data());
 
   {
     INFO("forward y");
@@ -159,13 +159,13 @@ TEST_CASE("conv2d gradients match finite differences (double)", "[kernels][conv2
     Workspace ws;
     Tensor<double> y(p.output_shape());
     auto loss = [&] {
-      moodnet::conv2d_forward<double>(p, x, w, b.data(), y, ws);
+      moodnet::kernels::conv2d_forward<double>(p, x, w, b.data(), y, ws);
       return test::weighted_sum(y.data(), wy.data(), y.numel());
     };
     Tensor<double> dx(p.input_shape()), dw(p.weight_shape()), db(Shape{p.K});
-    moodnet::conv2d_backward_input<double>(p, wy, w, dx, ws);
-    moodnet::conv2d_backward_weight<double>(p, x, wy, dw, ws);
-    moodnet::conv2d_backward_bias<double>(p, wy, db);
+    moodnet::kernels::conv2d_backward_input<double>(p, wy, w, dx, ws);
+    moodnet::kernels::conv2d_backward_weight<double>(p, x, wy, dw, ws);
+    moodnet::kernels::conv2d_backward_bias<double>(p, wy, db);
 
     const auto gx = test::numeric_gradient(x.data(), x.numel(), loss);
     const auto gw = test::numeric_gradient(w.data(), w.numel(), loss);
@@ -202,9 +202,9 @@ TEST_CASE("conv2d gradients are bit-identical with 1 and 2 threads", "[kernels][
       dx[t - 1] = Tensor<float>(p.input_shape());
       dw[t - 1] = test::random_tensor<float>(p.weight_shape(), 77);
       db[t - 1] = test::random_tensor<float>(Shape{p.K}, 78);
-      moodnet::conv2d_backward_input<float>(p, dy, w, dx[t - 1], ws);
-      moodnet::conv2d_backward_weight<float>(p, x, dy, dw[t - 1], ws);
-      moodnet::conv2d_backward_bias<float>(p, dy, db[t - 1]);
+      moodnet::kernels::conv2d_backward_input<float>(p, dy, w, dx[t - 1], ws);
+      moodnet::kernels::conv2d_backward_weight<float>(p, x, dy, dw[t - 1], ws);
+      moodnet::kernels::conv2d_backward_bias<float>(p, dy, db[t - 1]);
     }
     CHECK(std::memcmp(dx[0].data(), dx[1].data(), sizeof(float) * dx[0].numel()) == 0);
     CHECK(std::memcmp(dw[0].data(), dw[1].data(), sizeof(float) * dw[0].numel()) == 0);
@@ -220,9 +220,9 @@ TEST_CASE("conv2d reuses its workspace: a repeated call allocates nothing", "[ke
   Tensor<float> y(p.output_shape()), dx(p.input_shape()), dw(p.weight_shape());
   Workspace ws;
   auto step = [&] {
-    moodnet::conv2d_forward<float>(p, x, w, nullptr, y, ws);
-    moodnet::conv2d_backward_input<float>(p, y, w, dx, ws);
-    moodnet::conv2d_backward_weight<float>(p, x, y, dw, ws);
+    moodnet::kernels::conv2d_forward<float>(p, x, w, nullptr, y, ws);
+    moodnet::kernels::conv2d_backward_input<float>(p, y, w, dx, ws);
+    moodnet::kernels::conv2d_backward_weight<float>(p, x, y, dw, ws);
   };
   step();
   const auto bytes = ws.bytes();
@@ -272,15 +272,15 @@ TEST_CASE("conv2d rejects bad shapes with a message naming the values", "[kernel
 
   // tensors whose channels do not match the parameters
   Tensor<float> x({1, 4, 5, 5}), w(p.weight_shape()), y(p.output_shape());
-  REQUIRE_THROWS_WITH(moodnet::conv2d_forward<float>(p, x, w, nullptr, y, ws),
+  REQUIRE_THROWS_WITH(moodnet::kernels::conv2d_forward<float>(p, x, w, nullptr, y, ws),
                       Catch::Contains("input x has shape [1, 4, 5, 5], expected [1, 3, 5, 5]"));
   Tensor<float> x_ok(p.input_shape()), w_bad({4, 2, 3, 3});
-  REQUIRE_THROWS_WITH(moodnet::conv2d_forward<float>(p, x_ok, w_bad, nullptr, y, ws),
+  REQUIRE_THROWS_WITH(moodnet::kernels::conv2d_forward<float>(p, x_ok, w_bad, nullptr, y, ws),
                       Catch::Contains("weight w has shape [4, 2, 3, 3], expected [4, 3, 3, 3]"));
   Tensor<float> dx(p.input_shape()), dy_bad({1, 5, 3, 3});
-  REQUIRE_THROWS_WITH(moodnet::conv2d_backward_input<float>(p, dy_bad, w, dx, ws),
+  REQUIRE_THROWS_WITH(moodnet::kernels::conv2d_backward_input<float>(p, dy_bad, w, dx, ws),
                       Catch::Contains("dy has shape [1, 5, 3, 3], expected [1, 4, 3, 3]"));
-  REQUIRE_THROWS_WITH(moodnet::conv2d_backward_weight<float>(p, x, y, w, ws), Catch::Contains("[1, 4, 5, 5]"));
+  REQUIRE_THROWS_WITH(moodnet::kernels::conv2d_backward_weight<float>(p, x, y, w, ws), Catch::Contains("[1, 4, 5, 5]"));
   Tensor<float> db({3});
-  REQUIRE_THROWS_WITH(moodnet::conv2d_backward_bias<float>(p, y, db), Catch::Contains("db has shape [3], expected [4]"));
+  REQUIRE_THROWS_WITH(moodnet::kernels::conv2d_backward_bias<float>(p, y, db), Catch::Contains("db has shape [3], expected [4]"));
 }

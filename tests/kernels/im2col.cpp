@@ -8,7 +8,7 @@
 
 #include "../support/check.hpp"
 
-using moodnet::Im2colShape;
+using moodnet::kernels::Im2colShape;
 namespace test = moodnet::test;
 
 namespace {
@@ -34,7 +34,7 @@ TEST_CASE("im2col writes col[(c*R+r)*S+s][oh*OW+ow] = x[c][oh*sh-ph+r][ow*sw-pw+
     const auto x = test::random_tensor<float>({g.C, g.H, g.W}, 1);
     const std::int64_t OH = g.out_h(), OW = g.out_w(), ld = g.col_cols() + 3;  // a leading dimension > cols
     std::vector<float> col(static_cast<std::size_t>(g.col_rows() * ld), 42.0f);
-    moodnet::im2col(x.data(), g, col.data(), ld);
+    moodnet::kernels::im2col(x.data(), g, col.data(), ld);
     for (std::int64_t c = 0; c < g.C; ++c)
       for (std::int64_t r = 0; r < g.R; ++r)
         for (std::int64_t s = 0; s < g.S; ++s)
@@ -58,9 +58,9 @@ TEST_CASE("col2im is the adjoint of im2col and accumulates", "[kernels][im2col]"
     const auto c = test::random_tensor<double>({g.col_rows(), g.col_cols()}, 3);
     const auto base = test::random_tensor<double>({g.C, g.H, g.W}, 4);
     std::vector<double> col(static_cast<std::size_t>(g.col_rows() * g.col_cols()));
-    moodnet::im2col(x.data(), g, col.data());
+    moodnet::kernels::im2col(x.data(), g, col.data());
     auto dx = base;  // col2im adds onto what is there
-    moodnet::col2im(c.data(), g, dx.data());
+    moodnet::kernels::col2im(c.data(), g, dx.data());
     double lhs = 0, rhs = 0;
     for (std::size_t i = 0; i < col.size(); ++i) lhs += col[i] * c[static_cast<std::int64_t>(i)];
     for (std::int64_t i = 0; i < x.numel(); ++i) rhs += x[i] * (dx[i] - base[i]);

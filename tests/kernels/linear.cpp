@@ -9,7 +9,7 @@
 #include "../support/check.hpp"
 #include "moodnet/kernels/ref/linear.hpp"
 
-using moodnet::LinearParams;
+using moodnet::kernels::LinearParams;
 using moodnet::Shape;
 using moodnet::Tensor;
 namespace test = moodnet::test;
@@ -27,14 +27,14 @@ void check_against_ref(const LinearParams& p, bool with_bias, double tol, std::u
   auto dw = test::random_tensor<T>(p.weight_shape(), seed + 5);  // accumulated
   auto db = test::random_tensor<T>(Shape{p.out}, seed + 6);      // accumulated
   Tensor<T> y_ref(p.output_shape()), dx_ref(p.input_shape()), dw_ref = dw, db_ref = db;
-  moodnet::linear_forward<T>(p, x, w, with_bias ? b.data() : nullptr, y);
-  moodnet::linear_backward_input<T>(p, dy, w, dx);
-  moodnet::linear_backward_weight<T>(p, x, dy, dw);
-  moodnet::linear_backward_bias<T>(p, dy, db);
-  moodnet::ref::linear_forward(p.N, p.in, p.out, x.data(), w.data(), with_bias ? b.data() : nullptr, y_ref.data());
-  moodnet::ref::linear_backward_input(p.N, p.in, p.out, dy.data(), w.data(), dx_ref.data());
-  moodnet::ref::linear_backward_weight(p.N, p.in, p.out, x.data(), dy.data(), dw_ref.data());
-  moodnet::ref::linear_backward_bias(p.N, p.out, dy.data(), db_ref.data());
+  moodnet::kernels::linear_forward<T>(p, x, w, with_bias ? b.data() : nullptr, y);
+  moodnet::kernels::linear_backward_input<T>(p, dy, w, dx);
+  moodnet::kernels::linear_backward_weight<T>(p, x, dy, dw);
+  moodnet::kernels::linear_backward_bias<T>(p, dy, db);
+  moodnet::kernels::ref::linear_forward(p.N, p.in, p.out, x.data(), w.data(), with_bias ? b.data() : nullptr, y_ref.data());
+  moodnet::kernels::ref::linear_backward_input(p.N, p.in, p.out, dy.data(), w.data(), dx_ref.data());
+  moodnet::kernels::ref::linear_backward_weight(p.N, p.in, p.out, x.data(), dy.data(), dw_ref.data());
+  moodnet::kernels::ref::linear_backward_bias(p.N, p.out, dy.data(), db_ref.data());
   MOODNET_REQUIRE_CLOSE(y.view(), y_ref.view(), tol);
   MOODNET_REQUIRE_CLOSE(dx.view(), dx_ref.view(), tol);
   MOODNET_REQUIRE_CLOSE(dw.view(), dw_ref.view(), tol);
@@ -63,12 +63,12 @@ TEST_CASE("linear gradients match finite differences (double)", "[kernels][linea
   const auto wy = test::random_tensor<double>(p.output_shape(), 4);
   Tensor<double> y(p.output_shape()), dx(p.input_shape()), dw(p.weight_shape()), db(Shape{p.out});
   auto loss = [&] {
-    moodnet::linear_forward<double>(p, x, w, b.data(), y);
+    moodnet::kernels::linear_forward<double>(p, x, w, b.data(), y);
     return test::weighted_sum(y.data(), wy.data(), y.numel());
   };
-  moodnet::linear_backward_input<double>(p, wy, w, dx);
-  moodnet::linear_backward_weight<double>(p, x, wy, dw);
-  moodnet::linear_backward_bias<double>(p, wy, db);
+  moodnet::kernels::linear_backward_input<double>(p, wy, w, dx);
+  moodnet::kernels::linear_backward_weight<double>(p, x, wy, dw);
+  moodnet::kernels::linear_backward_bias<double>(p, wy, db);
   const auto gx = test::numeric_gradient(x.data(), x.numel(), loss);
   const auto gw = test::numeric_gradient(w.data(), w.numel(), loss);
   const auto gb = test::numeric_gradient(b.data(), b.numel(), loss);
@@ -88,8 +88,8 @@ TEST_CASE("linear gradients are bit-identical with 1 and 2 threads", "[kernels][
       moodnet::set_num_threads(t);
       dw[t - 1] = Tensor<float>(p.weight_shape());
       db[t - 1] = Tensor<float>(Shape{p.out});
-      moodnet::linear_backward_weight<float>(p, x, dy, dw[t - 1]);
-      moodnet::linear_backward_bias<float>(p, dy, db[t - 1]);
+      moodnet::kernels::linear_backward_weight<float>(p, x, dy, dw[t - 1]);
+      moodnet::kernels::linear_backward_bias<float>(p, dy, db[t - 1]);
     }
     CHECK(std::memcmp(dw[0].data(), dw[1].data(), sizeof(float) * dw[0].numel()) == 0);
     CHECK(std::memcmp(db[0].data(), db[1].data(), sizeof(float) * db[0].numel()) == 0);
@@ -102,11 +102,11 @@ TEST_CASE("linear rejects bad shapes with a message naming the values", "[kernel
   REQUIRE_THROWS_WITH((LinearParams{2, 3, -1}.validate()), Catch::Contains("out=-1"));
   const LinearParams p{2, 3, 4};
   Tensor<float> x({2, 5}), w(p.weight_shape()), y(p.output_shape());
-  REQUIRE_THROWS_WITH(moodnet::linear_forward<float>(p, x, w, nullptr, y),
+  REQUIRE_THROWS_WITH(moodnet::kernels::linear_forward<float>(p, x, w, nullptr, y),
                       Catch::Contains("input x has shape [2, 5], expected [2, 3]"));
   Tensor<float> x_ok(p.input_shape()), w_bad({3, 4});
-  REQUIRE_THROWS_WITH(moodnet::linear_forward<float>(p, x_ok, w_bad, nullptr, y),
+  REQUIRE_THROWS_WITH(moodnet::kernels::linear_forward<float>(p, x_ok, w_bad, nullptr, y),
                       Catch::Contains("weight w has shape [3, 4], expected [4, 3]"));
   Tensor<float> db({3});
-  REQUIRE_THROWS_WITH(moodnet::linear_backward_bias<float>(p, y, db), Catch::Contains("db has shape [3], expected [4]"));
+  REQUIRE_THROWS_WITH(moodnet::kernels::linear_backward_bias<float>(p, y, db), Catch::Contains("db has shape [3], expected [4]"));
 }

@@ -40,7 +40,7 @@
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/im2col.hpp"
 
-namespace moodnet {
+namespace moodnet::kernels {
 
 struct Conv2dParams {
   std::int64_t N = 1, C = 1, H = 1, W = 1;  // input [N, C, H, W]
@@ -367,4 +367,4 @@ inline void conv2d_backward_bias(const Conv2dParams& p, std::type_identity_t<Ten
   conv2d_backward_bias(p, dy.data(), db.data());
 }
 
-}  // namespace moodnet
+}  // namespace moodnet::kernels

@@ -24,7 +24,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace moodnet {
+namespace moodnet::kernels {
 
 // The geometry of one im2col: input [C, H, W], kernel R x S, stride, zero padding.
 struct Im2colShape {
@@ -118,4 +118,4 @@ inline void col2im(const T* col, const Im2colShape& g, T* dx) {
   col2im(col, g, dx, g.col_cols());
 }
 
-}  // namespace moodnet
+}  // namespace moodnet::kernels

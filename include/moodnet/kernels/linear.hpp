@@ -22,7 +22,7 @@
 #include "moodnet/core/parallel.hpp"
 #include "moodnet/core/tensor.hpp"
 
-namespace moodnet {
+namespace moodnet::kernels {
 
 struct LinearParams {
   std::int64_t N = 1, in = 1, out = 1;
@@ -120,4 +120,4 @@ inline void linear_backward_bias(const LinearParams& p, std::type_identity_t<Ten
   linear_backward_bias(p, dy.data(), db.data());
 }
 
-}  // namespace moodnet
+}  // namespace moodnet::kernels

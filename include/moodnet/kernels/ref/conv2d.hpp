@@ -6,7 +6,7 @@
 
 #include "moodnet/kernels/conv2d.hpp"
 
-namespace moodnet::ref {
+namespace moodnet::kernels::ref {
 
 // Calls f(n, k, oh, ow, c, cl, r, s, ih, iw) for every (output, tap) pair that reads a real input
 // pixel (taps falling in the zero padding are skipped). cl = c - g*Cg is the weight's channel index.
@@ -73,4 +73,4 @@ inline void conv2d_backward_bias(const Conv2dParams& p, const T* dy, T* db) {
       for (std::int64_t i = 0; i < OHW; ++i) db[k] += dy[(n * p.K + k) * OHW + i];
 }
 
-}  // namespace moodnet::ref
+}  // namespace moodnet::kernels::ref

@@ -3,7 +3,7 @@
 //   y[n, o] = b[o] + sum_i x[n, i] * w[o, i]        x: [N, in], w: [out, in] (PyTorch), y: [N, out]
 #include <cstdint>
 
-namespace moodnet::ref {
+namespace moodnet::kernels::ref {
 
 template <class T>
 inline void linear_forward(std::int64_t N, std::int64_t in, std::int64_t out, const T* x, const T* w, const T* b,
@@ -45,4 +45,4 @@ inline void linear_backward_bias(std::int64_t N, std::int64_t out, const T* dy, 
     for (std::int64_t o = 0; o < out; ++o) db[o] += dy[n * out + o];
 }
 
-}  // namespace moodnet::ref
+}  // namespace moodnet::kernels::ref
