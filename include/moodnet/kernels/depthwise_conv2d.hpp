@@ -223,20 +223,32 @@ inline void dw_gather_block(const T* src, std::int64_t stride, std::int64_t lane
     for (std::int64_t iw = 0; iw < W; ++iw) {
       const T* s = src + ih * W + iw;
       T* d = dst + ((ih + ph) * Wp + iw + pw) * kDwLanes;
+      if (lanes == kDwLanes) {  // full block: a fixed-length loop the compiler turns into a gather
 #pragma omp simd
-      for (std::int64_t l = 0; l < lanes; ++l) d[l] = s[l * stride];
+        for (std::int64_t l = 0; l < kDwLanes; ++l) d[l] = s[l * stride];
+      } else {
+        for (std::int64_t l = 0; l < lanes; ++l) d[l] = s[l * stride];
+      }
     }
 }
 // Inverse: dst plane `lane` ([H, W]) <- interior of src ([Hp, Wp, kDwLanes]), for lanes < lanes.
 template <class T>
 inline void dw_scatter_block(const T* src, std::int64_t lanes, std::int64_t H, std::int64_t W, std::int64_t ph,
                              std::int64_t pw, std::int64_t Wp, T* dst, std::int64_t stride) {
-  // lane-outer, column-inner: a stride-kDwLanes gather from the block, contiguous stores per row
+  if (lanes == kDwLanes) {  // full block: pixel-outer, one fixed-length scatter per pixel
+    for (std::int64_t ih = 0; ih < H; ++ih)
+      for (std::int64_t iw = 0; iw < W; ++iw) {
+        const T* s = src + ((ih + ph) * Wp + iw + pw) * kDwLanes;
+        T* d = dst + ih * W + iw;
+#pragma omp simd
+        for (std::int64_t l = 0; l < kDwLanes; ++l) d[l * stride] = s[l];
+      }
+    return;
+  }
   for (std::int64_t l = 0; l < lanes; ++l) {
     T* d = dst + l * stride;
     for (std::int64_t ih = 0; ih < H; ++ih) {
       const T* s = src + ((ih + ph) * Wp + pw) * kDwLanes + l;
-#pragma omp simd
       for (std::int64_t iw = 0; iw < W; ++iw) d[ih * W + iw] = s[iw * kDwLanes];
     }
   }
