@@ -11,6 +11,8 @@
 // At the kinks (x == 0, x == 6) the gradient is 0 for ReLU/ReLU6 and slope for LeakyReLU, as PyTorch.
 // Large tensors are split into contiguous chunks over the threads; small ones run serially (a
 // parallel region costs more than a few thousand elements). Results never depend on the split.
+// The loop lambdas capture by value: with captured references GCC reloads the pointers after
+// every store (they might alias) and the loops do not vectorise.
 #include <cstdint>
 
 #include "moodnet/core/error.hpp"
@@ -45,18 +47,24 @@ inline void eltwise_for(std::int64_t n, Body&& body) {
 template <class T>
 inline void relu_forward(const ActivationParams& p, const T* x, T* y) {
   p.validate();
-  detail::eltwise_for(p.n, [&](std::int64_t b, std::int64_t e) {
+  detail::eltwise_for(p.n, [=](std::int64_t b, std::int64_t e) {
 #pragma omp simd
-    for (std::int64_t i = b; i < e; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
+    for (std::int64_t i = b; i < e; ++i) {
+      const T v = x[i];
+      y[i] = v > T(0) ? v : T(0);
+    }
   });
 }
 // y: [n] saved forward output; dy, dx: [n] (dx overwritten, may be dy).
 template <class T>
 inline void relu_backward(const ActivationParams& p, const T* y, const T* dy, T* dx) {
   p.validate();
-  detail::eltwise_for(p.n, [&](std::int64_t b, std::int64_t e) {
+  detail::eltwise_for(p.n, [=](std::int64_t b, std::int64_t e) {
 #pragma omp simd
-    for (std::int64_t i = b; i < e; ++i) dx[i] = y[i] > T(0) ? dy[i] : T(0);
+    for (std::int64_t i = b; i < e; ++i) {
+      const T g = dy[i];  // loaded unconditionally: a blend, not a masked load
+      dx[i] = y[i] > T(0) ? g : T(0);
+    }
   });
 }
 
@@ -64,7 +72,7 @@ inline void relu_backward(const ActivationParams& p, const T* y, const T* dy, T*
 template <class T>
 inline void relu6_forward(const ActivationParams& p, const T* x, T* y) {
   p.validate();
-  detail::eltwise_for(p.n, [&](std::int64_t b, std::int64_t e) {
+  detail::eltwise_for(p.n, [=](std::int64_t b, std::int64_t e) {
 #pragma omp simd
     for (std::int64_t i = b; i < e; ++i) {
       const T v = x[i] > T(0) ? x[i] : T(0);
@@ -76,9 +84,12 @@ inline void relu6_forward(const ActivationParams& p, const T* x, T* y) {
 template <class T>
 inline void relu6_backward(const ActivationParams& p, const T* y, const T* dy, T* dx) {
   p.validate();
-  detail::eltwise_for(p.n, [&](std::int64_t b, std::int64_t e) {
+  detail::eltwise_for(p.n, [=](std::int64_t b, std::int64_t e) {
 #pragma omp simd
-    for (std::int64_t i = b; i < e; ++i) dx[i] = (y[i] > T(0) && y[i] < T(6)) ? dy[i] : T(0);
+    for (std::int64_t i = b; i < e; ++i) {
+      const T g = dy[i];
+      dx[i] = (y[i] > T(0) && y[i] < T(6)) ? g : T(0);
+    }
   });
 }
 
@@ -87,7 +98,7 @@ template <class T>
 inline void leaky_relu_forward(const ActivationParams& p, const T* x, T* y) {
   p.validate();
   const T slope = static_cast<T>(p.slope);
-  detail::eltwise_for(p.n, [&](std::int64_t b, std::int64_t e) {
+  detail::eltwise_for(p.n, [=](std::int64_t b, std::int64_t e) {
 #pragma omp simd
     for (std::int64_t i = b; i < e; ++i) y[i] = x[i] > T(0) ? x[i] : slope * x[i];
   });
@@ -97,9 +108,12 @@ template <class T>
 inline void leaky_relu_backward(const ActivationParams& p, const T* y, const T* dy, T* dx) {
   p.validate();
   const T slope = static_cast<T>(p.slope);
-  detail::eltwise_for(p.n, [&](std::int64_t b, std::int64_t e) {
+  detail::eltwise_for(p.n, [=](std::int64_t b, std::int64_t e) {
 #pragma omp simd
-    for (std::int64_t i = b; i < e; ++i) dx[i] = y[i] > T(0) ? dy[i] : slope * dy[i];
+    for (std::int64_t i = b; i < e; ++i) {
+      const T g = dy[i];
+      dx[i] = y[i] > T(0) ? g : slope * g;
+    }
   });
 }
 

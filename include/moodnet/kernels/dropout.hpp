@@ -71,7 +71,7 @@ inline void dropout_forward(const DropoutParams& p, const T* x, T* y, std::uint8
     return;
   }
   const T scale = static_cast<T>(1.0 / (1.0 - p.p));
-  detail::for_each_dropout_chunk(p.n, [&](std::int64_t c, std::int64_t b, std::int64_t e) {
+  detail::for_each_dropout_chunk(p.n, [=](std::int64_t c, std::int64_t b, std::int64_t e) {
     detail::dropout_draw_chunk(p, c, e - b, mask + b);
 #pragma omp simd
     for (std::int64_t i = b; i < e; ++i) y[i] = mask[i] ? x[i] * scale : T(0);
@@ -87,7 +87,7 @@ inline void dropout_backward(const DropoutParams& p, const T* dy, const std::uin
     return;
   }
   const T scale = static_cast<T>(1.0 / (1.0 - p.p));
-  detail::for_each_dropout_chunk(p.n, [&](std::int64_t, std::int64_t b, std::int64_t e) {
+  detail::for_each_dropout_chunk(p.n, [=](std::int64_t, std::int64_t b, std::int64_t e) {
 #pragma omp simd
     for (std::int64_t i = b; i < e; ++i) dx[i] = mask[i] ? dy[i] * scale : T(0);
   });
