@@ -200,7 +200,6 @@ class Trainer {
     if (c_.resume) {
       MOODNET_CHECK(std::filesystem::exists(last_state), "--resume: no training state ", last_state,
                     " (start without --resume)");
-      io::load_weights(last_weights, model);
       const io::TrainingState s = io::load_training_state(last_state);
       MOODNET_CHECK(s.get_string("model") == c_.model && s.get_double("width") == c_.width &&
                         s.get_uint("seed") == c_.seed && s.get_string("optimizer") == c_.optimizer &&
@@ -209,6 +208,7 @@ class Trainer {
                     s.get_string("model"), ", width ", s.get_string("width"), ", seed ", s.get_string("seed"),
                     ", optimizer ", s.get_string("optimizer"), ", schedule ", s.get_string("schedule"),
                     ", batch size ", s.get_string("batch_size"), "): resume with the same flags");
+      io::load_weights(last_weights, model);
       epochs_total = static_cast<int>(s.get_int("epochs_total"));
       epoch = static_cast<int>(s.get_int("epoch"));
       batch_in_epoch = s.get_int("batch_in_epoch");
