@@ -1,10 +1,12 @@
 // Classifies image files with a trained weights file:
 //   predict --weights models/customnet_w32.safetensors face1.jpg face2.png ...
 //   predict --weights W --json *.jpg     # one JSON object per line
+//   predict --weights W --logits-out x.safetensors *.jpg   # inputs + logits for tools/compare_with_pytorch.py
 // Any size, colour or gray: images are converted to 8-bit luma and resized to 48x48.
 #include <moodnet/data/image_folder.hpp>
 #include <moodnet/cli/flags.hpp>
 #include <moodnet/io/model_checkpoint.hpp>
+#include <moodnet/io/safetensors.hpp>
 #include <moodnet/train/evaluate.hpp>
 
 #include <cstdio>
@@ -32,12 +34,15 @@ std::string json_string(const std::string& s) {
 
 int main(int argc, char** argv) {
   return cli::guarded_main([&] {
-    std::string weights;
+    std::string weights, logits_out;
     bool json = false;
     int threads = 2;
     cli::FlagParser flags("predict", "Prints the mood of each image and the probabilities of the 7 classes.");
     flags.add("weights", &weights, "weights file (.safetensors) written by a moodnet trainer");
     flags.add("json", &json, "one JSON object per line: {\"file\", \"label\", \"probs\": [7 numbers]}");
+    flags.add("logits-out", &logits_out,
+              "also write the normalised inputs and the logits to this safetensors file "
+              "(for tools/compare_with_pytorch.py compare)");
     flags.add("threads", &threads, "OpenMP threads").range(1, 1024);
     flags.set_positional("IMAGE...", 1, 1 << 20);
     const std::vector<std::string> files = flags.parse(argc, argv);
@@ -60,6 +65,13 @@ int main(int argc, char** argv) {
     Tensor<float> x({n, 1, data::kImageSize, data::kImageSize});
     data::normalize_pixels(pixels.data(), x.data(), n * data::kImagePixels, norm);
     const std::vector<float> probs = train::predict_probabilities(model, x, train::Tta::none);
+    if (!logits_out.empty()) {
+      model.eval();
+      const TensorView<const float> logits = model.forward(x);
+      io::save_safetensors(logits_out, {io::tensor_ref("inputs", TensorView<const float>(x)),
+                                        io::tensor_ref("logits", logits)},
+                           {{"weights", weights}});
+    }
     const std::size_t k = md.class_names.size();
     for (std::size_t i = 0; i < files.size(); ++i) {
       const float* p = probs.data() + i * k;

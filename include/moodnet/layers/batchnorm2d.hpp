@@ -5,6 +5,7 @@
 // running_var [C], num_batches_tracked (int64), saved in checkpoints like PyTorch's state_dict.
 #include <string>
 
+#include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/batchnorm2d.hpp"
 #include "moodnet/layers/layer.hpp"
 
@@ -65,7 +66,7 @@ class BatchNorm2d : public Layer<T> {
     dx_.resize(x_.shape());
     kernels::batchnorm2d_backward(params(x_.shape()), x_.data(), dy.data(), this->param(0).value.data(),
                                   this->param(1).value.data(), save_mean_.data(), save_rstd_.data(), dx_.data(),
-                                  this->param(0).grad.data(), this->param(1).grad.data());
+                                  this->param(0).grad.data(), this->param(1).grad.data(), &ws_);
     return dx_;
   }
 
@@ -83,6 +84,7 @@ class BatchNorm2d : public Layer<T> {
   std::int64_t num_batches_tracked_ = 0;
   TensorView<const T> x_;
   Tensor<T> y_, dx_;
+  Workspace ws_;
 };
 
 }  // namespace moodnet

@@ -18,13 +18,13 @@ inline TrainConfig default_config(const std::string& model) {
   c.out = "runs/" + model;
   if (model == "mobilenet") {
     c.width = 0.5;
-    c.epochs = 40;
+    c.epochs = 50;
     c.batch_size = 64;
     c.lr = 0.1;
-    c.weight_decay = 5e-5;
+    c.weight_decay = 1e-4;
   } else {
     c.width = 32;
-    c.epochs = 30;
+    c.epochs = 28;
     c.batch_size = 64;
     c.lr = 0.05;
     c.weight_decay = 5e-4;

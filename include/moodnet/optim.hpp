@@ -1,0 +1,5 @@
+#pragma once
+// optim/ and loss/: the arena optimizer (SGD, Adam, AdamW), learning-rate schedules, cross-entropy.
+#include "moodnet/loss/cross_entropy.hpp"
+#include "moodnet/optim/lr_schedule.hpp"
+#include "moodnet/optim/optimizer.hpp"
