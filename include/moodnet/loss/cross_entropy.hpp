@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "moodnet/core/tensor.hpp"
 #include "moodnet/kernels/cross_entropy.hpp"
 
 namespace moodnet {
