@@ -50,11 +50,11 @@ int main(int argc, char** argv) {
       std::cout << flags.help();
       return 0;
     }
-    MOODNET_CHECK(!weights.empty(), "--weights is required (a .safetensors file written by a moodnet trainer)");
     set_num_threads(threads);
-    io::ModelMetadata md;
-    Model<float> model = io::load_model<float>(weights, &md);
-    const data::Normalization norm{static_cast<float>(md.input_mean), static_cast<float>(md.input_std)};
+    train::Classifier classifier = train::load_classifier(weights);
+    Model<float>& model = classifier.model;
+    const io::ModelMetadata& md = classifier.metadata;
+    const data::Normalization& norm = classifier.norm;
 
     // Decode everything first: a bad file stops the run before any output, naming the file.
     const std::int64_t n = static_cast<std::int64_t>(files.size());

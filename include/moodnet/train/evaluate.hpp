@@ -12,6 +12,7 @@
 #include "moodnet/data/dataset.hpp"
 #include "moodnet/data/normalize.hpp"
 #include "moodnet/data/tta.hpp"
+#include "moodnet/io/model_checkpoint.hpp"
 #include "moodnet/models/model.hpp"
 #include "moodnet/train/confusion_matrix.hpp"
 
@@ -26,6 +27,21 @@ inline Tta parse_tta(const std::string& s) {
   fail("unknown test-time augmentation '", s, "' (expected none, flip or tencrop)");
 }
 inline int tta_views(Tta t) { return t == Tta::none ? 1 : t == Tta::flip ? 2 : 10; }
+
+// A trained classifier read from a weights file: the network, its metadata (classes, width) and the
+// input normalisation it was trained with.
+struct Classifier {
+  Model<float> model;
+  io::ModelMetadata metadata;
+  data::Normalization norm;
+};
+inline Classifier load_classifier(const std::string& weights) {
+  MOODNET_CHECK(!weights.empty(), "--weights is required (a .safetensors file written by a moodnet trainer)");
+  io::ModelMetadata md;
+  Model<float> model = io::load_model<float>(weights, &md);
+  const data::Normalization norm{static_cast<float>(md.input_mean), static_cast<float>(md.input_std)};
+  return Classifier{std::move(model), std::move(md), norm};
+}
 
 struct EvalResult {
   double loss = 0;                  // mean -log p(label) of the (averaged) probabilities
