@@ -33,6 +33,16 @@ grep -q "continue with --resume" "$work/b1.log" || fail "the stopped run did not
 cmp -s "$work/a/last.safetensors" "$work/b/last.safetensors" || fail "resumed run ended with other weights than the uninterrupted run"
 cmp -s "$work/a/best.safetensors" "$work/b/best.safetensors" || fail "resumed run picked other best weights"
 
+# 2b. Every optimizer with every schedule trains end to end (one short epoch each) to a finite loss.
+for opt in sgd adam adamw; do
+  for sched in cosine step onecycle plateau; do
+    lr=0.05; [[ $opt != sgd ]] && lr=0.002
+    "$bin/train_customnet" "${common[@]}" --epochs 2 --max-steps 10 --optimizer $opt --lr $lr --schedule $sched \
+      --tta none --out "$work/o-$opt-$sched" > "$work/o.log" 2>&1 || { cat "$work/o.log"; fail "$opt + $sched failed"; }
+    grep -qE "^epoch +1/2 +train loss [0-9]+\.[0-9]+" "$work/o.log" || { cat "$work/o.log"; fail "$opt + $sched: no finite epoch loss"; }
+  done
+done
+
 # 3. predict --json: one object per image, 7 probabilities summing to 1.
 imgs=("$data"/test/happy/*.jpg)
 "$bin/predict" --weights "$work/a/best.safetensors" --json "${imgs[@]:0:3}" > "$work/pred.jsonl"
