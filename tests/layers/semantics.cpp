@@ -111,3 +111,38 @@ TEST_CASE("Flatten is a view; layers reject inputs that do not fit", "[layers]")
   REQUIRE_THROWS_AS(GroupNorm<float>(3, 8), Error);
   REQUIRE_THROWS_AS(Dropout<float>(1.0), Error);
 }
+
+TEST_CASE("BatchNorm2d + ReLU fusion gives the unfused results and keeps the names", "[layers][fusion]") {
+  auto build = [](bool fuse) {
+    auto net = std::make_unique<Sequential<float>>();
+    net->emplace<Conv2d<float>>(2, 5, 3, 1, 1);
+    net->emplace<BatchNorm2d<float>>(5);
+    net->emplace<ReLU<float>>();
+    net->emplace<Conv2d<float>>(5, 3, 3, 2, 1);
+    net->emplace<BatchNorm2d<float>>(3);
+    net->emplace<ReLU<float>>();
+    if (fuse) CHECK(fuse_batchnorm_relu(*net) == 2);
+    return Model<float>(std::move(net), Shape{2, 11, 9}, 4);
+  };
+  Model<float> plain = build(false), fused = build(true);
+  REQUIRE(plain.named_parameters().size() == fused.named_parameters().size());
+  for (std::size_t i = 0; i < plain.named_parameters().size(); ++i)
+    CHECK(plain.named_parameters()[i].name == fused.named_parameters()[i].name);
+  Tensor<float> x = test::random_tensor<float>(Shape{3, 2, 11, 9}, 8);
+  for (bool training : {true, false}) {
+    training ? plain.train() : plain.eval();
+    training ? fused.train() : fused.eval();
+    const auto y1 = plain.forward(x);
+    const auto y2 = fused.forward(x);
+    REQUIRE(y1.shape() == y2.shape());
+    MOODNET_REQUIRE_CLOSE(y2, y1, 1e-6);
+    if (!training) continue;
+    Tensor<float> dy = test::random_tensor<float>(y1.shape(), 9);
+    plain.zero_grad();
+    fused.zero_grad();
+    const auto dx1 = plain.backward(dy);
+    const auto dx2 = fused.backward(dy);
+    MOODNET_REQUIRE_CLOSE(dx2, dx1, 1e-5);
+    MOODNET_REQUIRE_CLOSE(TensorView<const float>(fused.parameter_grads()), TensorView<const float>(plain.parameter_grads()), 1e-5);
+  }
+}

@@ -26,11 +26,17 @@ class Activation : public Layer<T> {
     return "?";
   }
   std::string describe() const override {
+    if (pass_through_) return "fused into the previous layer";
     return kind_ == ActivationKind::leaky_relu ? "slope " + std::to_string(slope_) : std::string();
   }
   Shape output_shape(const Shape& in) const override { return in; }
+  ActivationKind kind() const { return kind_; }
+  // When the previous layer already applies this activation (a BatchNorm2d with a fused ReLU), the
+  // layer passes its input and gradient through unchanged.
+  void set_pass_through(bool on) { pass_through_ = on; }
 
   TensorView<const T> forward(TensorView<const T> x) override {
+    if (pass_through_) return x;
     y_.resize(x.shape());
     const auto p = params(x.numel());
     switch (kind_) {
@@ -42,6 +48,7 @@ class Activation : public Layer<T> {
   }
   // dx = dy * f'(x), with f'(x) read from y: 1 where y > 0 (and y < 6 for ReLU6), else 0 (slope for LeakyReLU).
   TensorView<const T> backward(TensorView<const T> dy) override {
+    if (pass_through_) return dy;
     check_shape(dy.shape(), y_.shape(), type_name().c_str());
     dx_.resize(y_.shape());
     const auto p = params(y_.numel());
@@ -62,6 +69,7 @@ class Activation : public Layer<T> {
 
   ActivationKind kind_;
   double slope_;
+  bool pass_through_ = false;
   Tensor<T> y_, dx_;
 };
 

@@ -24,7 +24,11 @@ class BatchNorm2d : public Layer<T> {
   }
 
   std::string type_name() const override { return "BatchNorm2d"; }
-  std::string describe() const override { return std::to_string(c_); }
+  std::string describe() const override { return std::to_string(c_) + (fuse_relu_ ? " (+ReLU fused)" : ""); }
+  // Computes max(0, bn(x)) in one pass (and the matching backward); the following ReLU layer is then
+  // set to pass through (see layers/fusion.hpp). The result is the same as BN followed by ReLU.
+  void set_fused_relu(bool fused) { fuse_relu_ = fused; }
+  bool fused_relu() const { return fuse_relu_; }
   Shape output_shape(const Shape& in) const override {
     check_input(in, 4, "BatchNorm2d", c_);
     return in;
@@ -58,7 +62,8 @@ class BatchNorm2d : public Layer<T> {
     }
     return y_;
   }
-  // Training mode: dx = gamma*rstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat)) per channel;
+  // Training mode: dx = gamma*rstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat)) per channel (with a
+  // fused ReLU, dy is first zeroed where the output was clipped);
   // dgamma += sum(dy*xhat); dbeta += sum(dy). (Backward through eval mode is not supported.)
   TensorView<const T> backward(TensorView<const T> dy) override {
     check_shape(dy.shape(), y_.shape(), "BatchNorm2d output gradient");
@@ -74,7 +79,7 @@ class BatchNorm2d : public Layer<T> {
   kernels::BatchNorm2dParams params(const Shape& s) const {
     kernels::BatchNorm2dParams p;
     p.N = s[0], p.C = s[1], p.H = s[2], p.W = s[3];
-    p.eps = eps_, p.momentum = momentum_;
+    p.eps = eps_, p.momentum = momentum_, p.fuse_relu = fuse_relu_;
     return p;
   }
 
@@ -82,6 +87,7 @@ class BatchNorm2d : public Layer<T> {
   double eps_, momentum_;
   Tensor<T> running_mean_, running_var_, save_mean_, save_rstd_;
   std::int64_t num_batches_tracked_ = 0;
+  bool fuse_relu_ = false;
   TensorView<const T> x_;
   Tensor<T> y_, dx_;
   Workspace ws_;
