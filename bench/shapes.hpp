@@ -62,6 +62,10 @@ struct LayerShape {
 };
 
 namespace detail {
+// A LayerShape with every field given (brace-initialising only some would warn under -Wextra).
+inline LayerShape L(LayerKind kind, int cin, int cout, int h = 0, int w = 0, int k = 0, int stride = 1, double p = 0) {
+  return LayerShape{kind, cin, cout, h, w, k, stride, p, {}};
+}
 inline int scale(int c, double alpha) { return std::max(1, static_cast<int>(c * alpha)); }
 
 inline void add(std::vector<LayerShape>& out, LayerShape s, const std::string& net) {
@@ -80,49 +84,49 @@ inline void add_mobilenet(std::vector<LayerShape>& out, double alpha, const std:
                                     {512, 512, 1}, {512, 1024, 2}, {1024, 1024, 1}};
   const int c0 = scale(32, alpha);
   int hw = 48;
-  add(out, {LayerKind::dense, 1, c0, hw, hw, 3, 1}, net);
-  add(out, {LayerKind::batchnorm, c0, c0, hw, hw}, net);
-  add(out, {LayerKind::relu, c0, c0, hw, hw}, net);
+  add(out, L(LayerKind::dense, 1, c0, hw, hw, 3, 1), net);
+  add(out, L(LayerKind::batchnorm, c0, c0, hw, hw), net);
+  add(out, L(LayerKind::relu, c0, c0, hw, hw), net);
   for (const auto& b : blocks) {
     const int ci = scale(b[0], alpha), co = scale(b[1], alpha), s = b[2];
-    add(out, {LayerKind::depthwise, ci, ci, hw, hw, 3, s}, net);
+    add(out, L(LayerKind::depthwise, ci, ci, hw, hw, 3, s), net);
     hw = (hw + 2 - 3) / s + 1;
-    add(out, {LayerKind::batchnorm, ci, ci, hw, hw}, net);
-    add(out, {LayerKind::relu, ci, ci, hw, hw}, net);
-    add(out, {LayerKind::pointwise, ci, co, hw, hw, 1, 1}, net);
-    add(out, {LayerKind::batchnorm, co, co, hw, hw}, net);
-    add(out, {LayerKind::relu, co, co, hw, hw}, net);
+    add(out, L(LayerKind::batchnorm, ci, ci, hw, hw), net);
+    add(out, L(LayerKind::relu, ci, ci, hw, hw), net);
+    add(out, L(LayerKind::pointwise, ci, co, hw, hw, 1, 1), net);
+    add(out, L(LayerKind::batchnorm, co, co, hw, hw), net);
+    add(out, L(LayerKind::relu, co, co, hw, hw), net);
   }
   const int cl = scale(1024, alpha);
-  add(out, {LayerKind::gap, cl, cl, hw, hw}, net);
-  LayerShape d{LayerKind::dropout, cl, cl};
+  add(out, L(LayerKind::gap, cl, cl, hw, hw), net);
+  LayerShape d = L(LayerKind::dropout, cl, cl);
   d.p = 0.2;
   add(out, d, net);
-  add(out, {LayerKind::linear, cl, 7}, net);
+  add(out, L(LayerKind::linear, cl, 7), net);
 }
 
 inline void add_customnet(std::vector<LayerShape>& out, int w, const std::string& net) {
   int cin = 1, hw = 48;
   for (int c : {w, 2 * w, 4 * w, 8 * w}) {
-    add(out, {LayerKind::dense, cin, c, hw, hw, 3, 1}, net);
-    add(out, {LayerKind::batchnorm, c, c, hw, hw}, net);
-    add(out, {LayerKind::relu, c, c, hw, hw}, net);
-    add(out, {LayerKind::dense, c, c, hw, hw, 3, 1}, net);
-    add(out, {LayerKind::groupnorm, c, c, hw, hw}, net);
-    add(out, {LayerKind::maxpool, c, c, hw, hw, 2, 2}, net);
+    add(out, L(LayerKind::dense, cin, c, hw, hw, 3, 1), net);
+    add(out, L(LayerKind::batchnorm, c, c, hw, hw), net);
+    add(out, L(LayerKind::relu, c, c, hw, hw), net);
+    add(out, L(LayerKind::dense, c, c, hw, hw, 3, 1), net);
+    add(out, L(LayerKind::groupnorm, c, c, hw, hw), net);
+    add(out, L(LayerKind::maxpool, c, c, hw, hw, 2, 2), net);
     hw /= 2;
-    LayerShape d{LayerKind::dropout, c, c, hw, hw};
+    LayerShape d = L(LayerKind::dropout, c, c, hw, hw);
     d.p = 0.25;
     add(out, d, net);
     cin = c;
   }
-  add(out, {LayerKind::gap, 8 * w, 8 * w, hw, hw}, net);
-  add(out, {LayerKind::linear, 8 * w, 256}, net);
-  add(out, {LayerKind::relu, 256, 256}, net);
-  LayerShape d{LayerKind::dropout, 256, 256};
+  add(out, L(LayerKind::gap, 8 * w, 8 * w, hw, hw), net);
+  add(out, L(LayerKind::linear, 8 * w, 256), net);
+  add(out, L(LayerKind::relu, 256, 256), net);
+  LayerShape d = L(LayerKind::dropout, 256, 256);
   d.p = 0.5;
   add(out, d, net);
-  add(out, {LayerKind::linear, 256, 7}, net);
+  add(out, L(LayerKind::linear, 256, 7), net);
 }
 }  // namespace detail
 
