@@ -402,7 +402,8 @@ class Trainer {
   }
   void write_confusion(const ConfusionMatrix& cm, const std::string& stem, const std::string& title) const {
     write_confusion_png(path(stem + ".png"), cm, title);
-    io::write_file_atomic(path(stem + ".txt"), cm.report());
+    io::write_file_atomic(path(stem + ".txt"), cm.report() + "\nconfusion matrix (rows: true class, columns: predicted)\n" +
+                                                   cm.table());
   }
 
   TrainConfig c_;
