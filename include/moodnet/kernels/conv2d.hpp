@@ -21,6 +21,9 @@
 //                   dL/dWg  = sum_n dY_ng col_ng^T
 //                   dL/db_k = sum_{n, oh, ow} dy[n, k, oh, ow]
 //
+// GEMMs: gemm_rowmajor (kernels/sgemm.hpp) = our single-threaded AVX-512 sgemm for float when built
+// with AVX-512, Eigen's GEMM otherwise (double, or no AVX-512). See docs/kernels/conv.md for speed.
+//
 // Threads: the batch is split across OpenMP threads (one block of samples at a time per thread,
 // each GEMM single-threaded, see core/gemm.hpp; small images are blocked several per GEMM, see
 // kMinGemmColumns); with fewer blocks than threads the blocks run one after another and Eigen's
@@ -39,6 +42,7 @@
 #include "moodnet/core/tensor.hpp"
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/im2col.hpp"
+#include "moodnet/kernels/sgemm.hpp"
 
 namespace moodnet::kernels {
 
@@ -182,11 +186,12 @@ inline void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const 
         detail::im2col_samples(p, x, n0, m, gi, col);
         B = col;
       }
-      auto Wg = row_map(w + gi * Kg * CRS, Kg, CRS, CRS);
+      const T* Wg = w + gi * Kg * CRS;  // [Kg, CRS]
       if (m == 1) {
-        row_map(y + (n0 * p.K + gi * Kg) * OHW, Kg, OHW, OHW).noalias() = Wg * row_map(B, CRS, OHW, OHW);
+        gemm_rowmajor<T>(Trans::no, Trans::no, Kg, OHW, CRS, Wg, CRS, B, OHW, T(0), y + (n0 * p.K + gi * Kg) * OHW,
+                         OHW);
       } else {
-        row_map(tmp, Kg, cols, cols).noalias() = Wg * row_map(B, CRS, cols, cols);
+        gemm_rowmajor<T>(Trans::no, Trans::no, Kg, cols, CRS, Wg, CRS, B, cols, T(0), tmp, cols);
         detail::scatter_outputs(p, tmp, n0, m, gi, y);
       }
     }
@@ -219,17 +224,18 @@ inline void conv2d_backward_input(const Conv2dParams& p, const T* dy, const T* w
     T* dcol = direct ? nullptr : ws.get<T>(t, col_elems + tmp_elems);
     T* tmp = direct ? nullptr : dcol + col_elems;
     for (std::int64_t gi = 0; gi < G; ++gi) {
-      auto WgT = row_map(w + gi * Kg * CRS, Kg, CRS, CRS).transpose();
+      const T* Wg = w + gi * Kg * CRS;                 // [Kg, CRS], used transposed
       const T* dY = dy + (n0 * p.K + gi * Kg) * OHW;  // [Kg, m*OHW]
       if (m > 1) {
         detail::gather_outputs(p, dy, n0, m, gi, tmp);
         dY = tmp;
       }
       if (direct) {
-        row_map(dx + (n0 * p.C + gi * Cg) * HW, Cg, HW, HW).noalias() = WgT * row_map(dY, Kg, OHW, OHW);
+        gemm_rowmajor<T>(Trans::yes, Trans::no, Cg, HW, Kg, Wg, CRS, dY, OHW, T(0), dx + (n0 * p.C + gi * Cg) * HW,
+                         HW);
         continue;
       }
-      row_map(dcol, CRS, cols, cols).noalias() = WgT * row_map(dY, Kg, cols, cols);
+      gemm_rowmajor<T>(Trans::yes, Trans::no, CRS, cols, Kg, Wg, CRS, dY, cols, T(0), dcol, cols);
       for (std::int64_t j = 0; j < m; ++j) {
         T* dxg = dx + ((n0 + j) * p.C + gi * Cg) * HW;
         std::fill(dxg, dxg + Cg * HW, T(0));
@@ -277,12 +283,9 @@ inline void conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* d
           detail::gather_outputs(p, dy, n0, m, gi, tmp);
           dY = tmp;
         }
-        auto dW = row_map(acc + gi * Kg * CRS, Kg, CRS, CRS);
-        auto prod = row_map(dY, Kg, cols, cols) * row_map(B, CRS, cols, cols).transpose();
-        if (n0 == c0)
-          dW.noalias() = prod;
-        else
-          dW.noalias() += prod;
+        // dW [Kg, CRS] (=|+=) dY [Kg, cols] * B^T, B [CRS, cols]
+        gemm_rowmajor<T>(Trans::no, Trans::yes, Kg, CRS, cols, dY, cols, B, cols, n0 == c0 ? T(0) : T(1),
+                         acc + gi * Kg * CRS, CRS);
       }
     }
   };
