@@ -12,3 +12,4 @@
 #include "moodnet/kernels/linear.hpp"
 #include "moodnet/kernels/optimizer_updates.hpp"
 #include "moodnet/kernels/pooling.hpp"
+#include "moodnet/kernels/sgemm.hpp"
