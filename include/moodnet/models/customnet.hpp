@@ -50,7 +50,7 @@ inline Model<T> make_customnet_48(std::int64_t w = 64, std::uint64_t seed = 0, i
   head->template emplace<Dropout<T>>(0.5);
   head->template emplace<Linear<T>>(256, num_classes);
 
-  fuse_batchnorm_relu(*features);  // same results, one pass less per BN+ReLU (layers/fusion.hpp)
+  // fuse_batchnorm_relu(*features) would give the same results, but the fused BN backward is slower today (docs/performance.md)
   auto net = std::make_unique<Sequential<T>>();
   net->add(std::move(features), "features");
   net->add(std::make_unique<GlobalAvgPool<T>>(), "pool");

@@ -56,7 +56,7 @@ inline Model<T> make_mobilenet_v1_48(double alpha = 1.0, std::uint64_t seed = 0,
     features->template emplace<BatchNorm2d<T>>(co);
     features->template emplace<ReLU<T>>();
   }
-  fuse_batchnorm_relu(*features);  // same results, one pass less per BN+ReLU (layers/fusion.hpp)
+  // fuse_batchnorm_relu(*features) would give the same results, but the fused BN backward is slower today (docs/performance.md)
   auto net = std::make_unique<Sequential<T>>();
   net->add(std::move(features), "features");
   net->add(std::make_unique<GlobalAvgPool<T>>(), "pool");
