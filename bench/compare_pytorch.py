@@ -36,7 +36,7 @@ def ours(bench, threads, repeats, filt):
     for b in json.loads(out)["benchmarks"]:
         if b.get("run_type") != "iteration":
             continue
-        kind, tag = b["run_name"].split("/")
+        kind, tag = b["run_name"].split("/")[:2]
         res.setdefault((kind, tag), []).append(b["images_per_s"])
     return {k: statistics.median(v) for k, v in res.items()}
 
