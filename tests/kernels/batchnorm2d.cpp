@@ -161,6 +161,39 @@ TEST_CASE("batchnorm2d backward matches central finite differences in double", "
   }
 }
 
+TEST_CASE("batchnorm2d fused ReLU backward equals the plain backward of the ReLU-masked gradient, bit for bit",
+          "[kernels][batchnorm2d]") {
+  // The fused backward recomputes the ReLU mask from x; it must be exactly where the fused forward
+  // clamped (y == 0), also in the vectorised float path and its masked tails (HW = 9, 15, 221).
+  for (BatchNorm2dParams p : {BatchNorm2dParams{3, 5, 3, 3}, BatchNorm2dParams{2, 4, 5, 3}, BatchNorm2dParams{3, 3, 17, 13}}) {
+    INFO("N=" << p.N << " C=" << p.C << " H=" << p.H << " W=" << p.W);
+    const Shape xs{p.N, p.C, p.H, p.W}, cs{p.C};
+    const Tensor<float> x = mt::random_tensor<float>(xs, 51, -2.0, 3.0), dy = mt::random_tensor<float>(xs, 52);
+    const Tensor<float> gamma = mt::random_tensor<float>(cs, 53, 0.5, 1.5), beta = mt::random_tensor<float>(cs, 54);
+    Tensor<float> y(xs), mean(cs), rstd(cs), masked(xs), dx_fused(xs), dx_plain(xs);
+    Tensor<float> dg_fused(cs), db_fused(cs), dg_plain(cs), db_plain(cs);
+    p.fuse_relu = true;
+    kn::batchnorm2d_forward_train(p, x.data(), gamma.data(), beta.data(), y.data(), mean.data(), rstd.data(),
+                                  (float*)nullptr, (float*)nullptr);
+    std::int64_t clamped = 0;
+    for (std::int64_t i = 0; i < y.numel(); ++i) {
+      masked.data()[i] = y.data()[i] > 0 ? dy.data()[i] : 0.0f;
+      clamped += y.data()[i] == 0;
+    }
+    REQUIRE(clamped > 0);
+    REQUIRE(clamped < y.numel());
+    kn::batchnorm2d_backward(p, x.data(), dy.data(), gamma.data(), beta.data(), mean.data(), rstd.data(),
+                             dx_fused.data(), dg_fused.data(), db_fused.data());
+    BatchNorm2dParams plain = p;
+    plain.fuse_relu = false;
+    kn::batchnorm2d_backward(plain, x.data(), masked.data(), gamma.data(), beta.data(), mean.data(), rstd.data(),
+                             dx_plain.data(), dg_plain.data(), db_plain.data());
+    REQUIRE(std::memcmp(dx_fused.data(), dx_plain.data(), sizeof(float) * dx_fused.numel()) == 0);
+    REQUIRE(std::memcmp(dg_fused.data(), dg_plain.data(), sizeof(float) * dg_fused.numel()) == 0);
+    REQUIRE(std::memcmp(db_fused.data(), db_plain.data(), sizeof(float) * db_fused.numel()) == 0);
+  }
+}
+
 TEST_CASE("batchnorm2d backward accumulates dgamma/dbeta and overwrites dx", "[kernels][batchnorm2d]") {
   const BatchNorm2dParams p{2, 3, 4, 5};
   const auto once = run_bn<double, false>(p, 31);  // dgamma/dbeta started from random values

@@ -145,11 +145,7 @@ inline void batchnorm2d_backward(const BatchNorm2dParams& p, const T* x, const T
     double s_dy = 0, s_dyx = 0;
     for (std::int64_t n = 0; n < p.N; ++n) {
       const std::int64_t off = (n * C + c) * HW;
-      if (p.fuse_relu)
-        detail::accumulate_dy_moments(dy + off, x + off, HW, mean, s_dy, s_dyx,
-                                      [=](T v) { return detail::affine(v, scale_t, bias_t) > T(0); });
-      else
-        detail::accumulate_dy_moments(dy + off, x + off, HW, mean, s_dy, s_dyx);
+      detail::accumulate_dy_moments(dy + off, x + off, HW, mean, s_dy, s_dyx, p.fuse_relu, scale_t, bias_t);
     }
     const double s_dyxhat = s_dyx * rstd;  // sum(dy * xhat)
     dgamma[c] += static_cast<T>(s_dyxhat);

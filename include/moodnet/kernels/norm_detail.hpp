@@ -6,9 +6,9 @@
 // Why: a compiler may not reorder a plain `double s += x[i]` loop (no -ffast-math), so such a loop
 // runs one add at a time. Here every sum keeps kLanes independent double accumulators (lane j
 // takes elements i with i % kLanes == j), which the compiler turns into vector adds, and then
-// combines the lanes in a fixed order. The result depends only on the data and n, never on the
-// thread count or the instruction set: every caller sums a fixed block (a channel plane, a group,
-// a fixed-size chunk) on one thread.
+// combines the lanes in a fixed order. The result depends only on the data and n (for a given
+// build), never on the thread count: every caller sums a fixed block (a channel plane, a group, a
+// fixed-size chunk) on one thread.
 #include <algorithm>
 #include <cstdint>
 
@@ -42,26 +42,34 @@ inline void accumulate_shifted_moments(const T* x, std::int64_t n, double shift,
   s2 += combine_lanes(b);
 }
 
-// s_dy += sum(g), s_dyx += sum(g * (x - mean)) over [0, n) with g = keep(x) ? dy : 0: the two
-// reductions of a normalisation backward pass. `keep` lets a fused ReLU mask dy by its recomputed
-// pre-activation; pass KeepAll otherwise (it compiles away).
-struct KeepAll {
-  template <class T>
-  bool operator()(T) const { return true; }
-};
-template <class T, class Keep = KeepAll>
+// The pre-activation of a fused ReLU, x*scale + bias. Forward and backward passes compute it with
+// this one function so a backward mask is the forward's exactly.
+template <class T>
+inline T affine(T x, T scale, T bias) {
+  return x * scale + bias;
+}
+
+// s_dy += sum(g), s_dyx += sum(g * (x - mean)) over [0, n): the two reductions of a normalisation
+// backward pass. g = dy, or with relu g = (affine(x, scale, bias) > 0 ? dy : 0): a fused ReLU masks
+// dy by its recomputed pre-activation.
+template <class T>
 inline void accumulate_dy_moments(const T* dy, const T* x, std::int64_t n, double mean, double& s_dy,
-                                  double& s_dyx, Keep keep = {}) {
+                                  double& s_dyx, bool relu = false, T scale = T(0), T bias = T(0)) {
   double a[kLanes] = {}, b[kLanes] = {};
+  // Select in T, then widen: a branch-free blend (a branch on a ~50% random mask costs more than
+  // the whole pass).
+  auto grad = [&](std::int64_t i) {
+    return static_cast<double>(!relu || affine(x[i], scale, bias) > T(0) ? dy[i] : T(0));
+  };
   std::int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
     for (int j = 0; j < kLanes; ++j) {
-      const double g = keep(x[i + j]) ? static_cast<double>(dy[i + j]) : 0.0;
+      const double g = grad(i + j);
       a[j] += g;
       b[j] += g * (static_cast<double>(x[i + j]) - mean);
     }
   for (int j = 0; i < n; ++i, ++j) {
-    const double g = keep(x[i]) ? static_cast<double>(dy[i]) : 0.0;
+    const double g = grad(i);
     a[j] += g;
     b[j] += g * (static_cast<double>(x[i]) - mean);
   }
@@ -83,12 +91,7 @@ inline double sum_of_squares(const T* x, std::int64_t n) {
   return combine_lanes(a);
 }
 
-// y[i] = x[i]*scale + bias (optionally clamped at 0) over one plane. Backward passes recompute the
-// pre-activation with the same function so a fused-ReLU mask is the forward's exactly.
-template <class T>
-inline T affine(T x, T scale, T bias) {
-  return x * scale + bias;
-}
+// y[i] = x[i]*scale + bias (optionally clamped at 0) over one plane.
 template <class T>
 inline void affine_plane(const T* x, T* y, std::int64_t n, T scale, T bias, bool relu) {
   if (relu)
@@ -113,3 +116,7 @@ inline void norm_input_grad_plane(const T* x, const T* dy, T* dx, std::int64_t n
 }
 
 }  // namespace moodnet::kernels::detail
+
+// Hand-vectorised float overloads of the functions above for AVX-512 builds (overload resolution
+// prefers them for float; double and other builds use the templates).
+#include "moodnet/kernels/norm_detail_avx512.hpp"

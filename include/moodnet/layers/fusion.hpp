@@ -9,23 +9,24 @@
 
 namespace moodnet {
 
-// Fuses every BatchNorm2d -> ReLU pair in `seq` and in the Sequentials nested in it. Returns the
-// number of pairs fused.
+// Fuses (on = true) or separates again (on = false) every BatchNorm2d -> ReLU pair in `seq` and in
+// the Sequentials nested in it. Returns the number of pairs changed. Call it between steps, not
+// between a forward and its backward.
 template <class T>
-inline int fuse_batchnorm_relu(Sequential<T>& seq) {
-  int fused = 0;
+inline int fuse_batchnorm_relu(Sequential<T>& seq, bool on = true) {
+  int pairs = 0;
   for (std::size_t i = 0; i < seq.size(); ++i) {
-    if (auto* nested = dynamic_cast<Sequential<T>*>(&seq[i])) fused += fuse_batchnorm_relu(*nested);
+    if (auto* nested = dynamic_cast<Sequential<T>*>(&seq[i])) pairs += fuse_batchnorm_relu(*nested, on);
     if (i + 1 >= seq.size()) continue;
     auto* bn = dynamic_cast<BatchNorm2d<T>*>(&seq[i]);
     auto* act = dynamic_cast<Activation<T>*>(&seq[i + 1]);
     if (bn && act && act->kind() == ActivationKind::relu) {
-      bn->set_fused_relu(true);
-      act->set_pass_through(true);
-      ++fused;
+      bn->set_fused_relu(on);
+      act->set_pass_through(on);
+      ++pairs;
     }
   }
-  return fused;
+  return pairs;
 }
 
 }  // namespace moodnet
