@@ -1,7 +1,7 @@
 // Where a training step's time goes: every layer of a network timed in place (forward and
 // backward, batch 64, median over iterations), plus the loss and optimizer, as a markdown table.
 //   bench_layer_profile [mobilenet|customnet] [width] [iterations]     (threads: MOODNET_BENCH_THREADS, default 2;
-//   MOODNET_BENCH_FUSE=1 / 0 fuses every BatchNorm2d+ReLU pair / keeps them separate; unset: as the model builds it)
+//   MOODNET_BENCH_FUSE=1 / 0 fuses every BatchNorm2d/GroupNorm+ReLU pair / keeps them separate; unset: as built)
 // Also prints the process's peak resident memory after the measured steps.
 #include <sys/resource.h>
 
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   set_num_threads(std::getenv("MOODNET_BENCH_THREADS") ? std::atoi(std::getenv("MOODNET_BENCH_THREADS")) : 2);
   Model<float> model = net == "mobilenet" ? make_mobilenet_v1_48(width, 0)
                                           : make_customnet_48(static_cast<std::int64_t>(width), 0);
-  if (const char* fuse = std::getenv("MOODNET_BENCH_FUSE")) fuse_batchnorm_relu(model.network(), std::string(fuse) != "0");
+  if (const char* fuse = std::getenv("MOODNET_BENCH_FUSE")) fuse_norm_relu(model.network(), std::string(fuse) != "0");
   std::vector<std::pair<std::string, Layer<float>*>> layers;
   model.for_each_layer([&](const std::string& name, Layer<float>& l) { layers.emplace_back(name, &l); });
   OptimizerConfig oc;

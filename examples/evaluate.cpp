@@ -5,6 +5,7 @@
 #include <moodnet/data/fer2013.hpp>
 #include <moodnet/io/atomic_file.hpp>
 #include <moodnet/io/model_checkpoint.hpp>
+#include <moodnet/train/classifier_flags.hpp>
 #include <moodnet/train/evaluate.hpp>
 #include <moodnet/train/metrics.hpp>
 #include <moodnet/train/plot.hpp>
@@ -18,23 +19,22 @@ using namespace moodnet;
 
 int main(int argc, char** argv) {
   return cli::guarded_main([&] {
-    std::string weights, data_dir, split = "private", tta = "none", out;
-    int threads = 2;
+    train::ClassifierFlags model_flags;
+    std::string data_dir, split = "private", tta = "none", out;
     cli::FlagParser flags("evaluate", "Accuracy, per-class precision/recall/F1 and confusion matrix of a weights file.");
-    flags.add("weights", &weights, "weights file (.safetensors) written by a moodnet trainer");
+    model_flags.add_to(flags);
     flags.add("data", &data_dir, "FER-2013 folder or fer2013.csv (default: the trainers' lookup)");
     flags.add_choice("split", &split, {"private", "public", "test", "train"},
                      "PrivateTest, PublicTest, test (= Public+Private) or train");
     flags.add_choice("tta", &tta, {"none", "flip", "tencrop"}, "test-time augmentation");
     flags.add("out", &out, "also write confusion.png and confusion.txt into this folder");
-    flags.add("threads", &threads, "OpenMP threads").range(1, 1024);
     flags.parse(argc, argv);
     if (flags.help_requested()) {
       std::cout << flags.help();
       return 0;
     }
-    set_num_threads(threads);
-    train::Classifier classifier = train::load_classifier(weights);
+    train::Classifier classifier = model_flags.load();
+    const std::string& weights = model_flags.weights;
     Model<float>& model = classifier.model;
     const io::ModelMetadata& md = classifier.metadata;
     const data::Normalization& norm = classifier.norm;

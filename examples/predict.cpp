@@ -7,6 +7,7 @@
 #include <moodnet/cli/flags.hpp>
 #include <moodnet/io/model_checkpoint.hpp>
 #include <moodnet/io/safetensors.hpp>
+#include <moodnet/train/classifier_flags.hpp>
 #include <moodnet/train/evaluate.hpp>
 
 #include <cstdio>
@@ -34,24 +35,23 @@ std::string json_string(const std::string& s) {
 
 int main(int argc, char** argv) {
   return cli::guarded_main([&] {
-    std::string weights, logits_out;
+    train::ClassifierFlags model_flags;
+    std::string logits_out;
     bool json = false;
-    int threads = 2;
     cli::FlagParser flags("predict", "Prints the mood of each image and the probabilities of the 7 classes.");
-    flags.add("weights", &weights, "weights file (.safetensors) written by a moodnet trainer");
+    model_flags.add_to(flags);
     flags.add("json", &json, "one JSON object per line: {\"file\", \"label\", \"probs\": [7 numbers]}");
     flags.add("logits-out", &logits_out,
               "also write the normalised inputs and the logits to this safetensors file "
               "(for tools/compare_with_pytorch.py compare)");
-    flags.add("threads", &threads, "OpenMP threads").range(1, 1024);
     flags.set_positional("IMAGE...", 1, 1 << 20);
     const std::vector<std::string> files = flags.parse(argc, argv);
     if (flags.help_requested()) {
       std::cout << flags.help();
       return 0;
     }
-    set_num_threads(threads);
-    train::Classifier classifier = train::load_classifier(weights);
+    train::Classifier classifier = model_flags.load();
+    const std::string& weights = model_flags.weights;
     Model<float>& model = classifier.model;
     const io::ModelMetadata& md = classifier.metadata;
     const data::Normalization& norm = classifier.norm;

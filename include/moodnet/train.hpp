@@ -1,6 +1,7 @@
 #pragma once
 // train/ and cli/: the training loop, evaluation, metrics, progress, history, plots, flags.
 #include "moodnet/cli/flags.hpp"
+#include "moodnet/train/classifier_flags.hpp"
 #include "moodnet/train/confusion_matrix.hpp"
 #include "moodnet/train/evaluate.hpp"
 #include "moodnet/train/history.hpp"

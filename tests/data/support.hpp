@@ -1,9 +1,8 @@
 #pragma once
-// Helpers for the data tests: a temporary folder that cleans up after itself, small file writers,
+// Helpers for the data tests: a temporary folder (support/temp_dir.hpp), small file writers,
 // and a synthetic Dataset whose pixels identify each image.
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -13,30 +12,11 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
 
 #include "moodnet/data/dataset.hpp"
+#include "../support/temp_dir.hpp"
 
 namespace moodnet::test {
-
-// A unique folder under the system temp directory, removed with its contents on destruction.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = std::filesystem::temp_directory_path() /
-           ("moodnet-data-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::filesystem::path operator/(const std::string& rel) const { return path / rel; }
-};
 
 inline void write_bytes(const std::filesystem::path& p, const std::string& bytes) {
   std::filesystem::create_directories(p.parent_path());

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "temp_dir.hpp"
+#include "../support/temp_dir.hpp"
 
 using moodnet::io::FileSink;
 using moodnet::io::read_file_bytes;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "moodnet/io/model_metadata.hpp"
-#include "temp_dir.hpp"
+#include "../support/temp_dir.hpp"
 
 using namespace moodnet::io;
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "moodnet/optim/lr_schedule.hpp"
-#include "temp_dir.hpp"
+#include "../support/temp_dir.hpp"
 
 using namespace moodnet::io;
 

@@ -137,3 +137,40 @@ TEST_CASE("groupnorm rejects bad parameters, naming the value", "[kernels][group
   float v[2 * 6 * 9] = {};
   CHECK_THROWS_AS(kn::groupnorm_forward(GroupNormParams{2, 6, 3, 3, 4}, v, v, v, v, v, v), moodnet::Error);
 }
+
+TEST_CASE("groupnorm fused ReLU: forward is max(0, gn(x)) and backward is the plain backward of the masked gradient, "
+          "bit for bit", "[kernels][groupnorm]") {
+  for (GroupNormParams p : {GroupNormParams{3, 8, 3, 3, 4}, GroupNormParams{2, 6, 5, 3, 3}, GroupNormParams{2, 16, 17, 13, 8}}) {
+    INFO("N=" << p.N << " C=" << p.C << " H=" << p.H << " W=" << p.W << " G=" << p.G);
+    const Shape xs{p.N, p.C, p.H, p.W}, cs{p.C}, gs{p.N, p.G};
+    const Tensor<float> x = mt::random_tensor<float>(xs, 61, -2.0, 3.0), dy = mt::random_tensor<float>(xs, 62);
+    const Tensor<float> gamma = mt::random_tensor<float>(cs, 63, 0.5, 1.5), beta = mt::random_tensor<float>(cs, 64);
+    Tensor<float> y_plain(xs), y_fused(xs), mean(gs), rstd(gs), masked(xs), dx_fused(xs), dx_plain(xs);
+    Tensor<float> dg_fused(cs), db_fused(cs), dg_plain(cs), db_plain(cs);
+    moodnet::Workspace ws;
+    GroupNormParams plain = p;
+    kn::groupnorm_forward(plain, x.data(), gamma.data(), beta.data(), y_plain.data(), mean.data(), rstd.data());
+    p.fuse_relu = true;
+    kn::groupnorm_forward(p, x.data(), gamma.data(), beta.data(), y_fused.data(), mean.data(), rstd.data());
+    std::int64_t clamped = 0;
+    for (std::int64_t i = 0; i < x.numel(); ++i) {
+      REQUIRE(y_fused.data()[i] == std::max(y_plain.data()[i], 0.0f));
+      masked.data()[i] = y_fused.data()[i] > 0 ? dy.data()[i] : 0.0f;
+      clamped += y_fused.data()[i] == 0;
+    }
+    REQUIRE(clamped > 0);
+    REQUIRE(clamped < x.numel());
+    kn::groupnorm_backward(p, x.data(), dy.data(), gamma.data(), mean.data(), rstd.data(), dx_fused.data(),
+                           dg_fused.data(), db_fused.data(), ws, beta.data());
+    kn::groupnorm_backward(plain, x.data(), masked.data(), gamma.data(), mean.data(), rstd.data(), dx_plain.data(),
+                           dg_plain.data(), db_plain.data(), ws);
+    REQUIRE(std::memcmp(dx_fused.data(), dx_plain.data(), sizeof(float) * dx_fused.numel()) == 0);
+    REQUIRE(std::memcmp(dg_fused.data(), dg_plain.data(), sizeof(float) * dg_fused.numel()) == 0);
+    REQUIRE(std::memcmp(db_fused.data(), db_plain.data(), sizeof(float) * db_fused.numel()) == 0);
+  }
+  GroupNormParams fused{2, 4, 3, 3, 2};
+  fused.fuse_relu = true;
+  float v[72] = {};
+  moodnet::Workspace ws;
+  REQUIRE_THROWS_AS(kn::groupnorm_backward(fused, v, v, v, v, v, v, v, v, ws), moodnet::Error);
+}

@@ -121,7 +121,7 @@ TEST_CASE("BatchNorm2d + ReLU fusion gives the unfused results and keeps the nam
     net->emplace<Conv2d<float>>(5, 3, 3, 2, 1);
     net->emplace<BatchNorm2d<float>>(3);
     net->emplace<ReLU<float>>();
-    if (fuse) CHECK(fuse_batchnorm_relu(*net) == 2);
+    if (fuse) CHECK(fuse_norm_relu(*net) == 2);
     return Model<float>(std::move(net), Shape{2, 11, 9}, 4);
   };
   Model<float> plain = build(false), fused = build(true);

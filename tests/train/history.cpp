@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "temp_dir.hpp"
+#include "../support/temp_dir.hpp"
 
 using moodnet::test::TempDir;
 using namespace moodnet::train;
@@ -43,7 +43,7 @@ TEST_CASE("history.csv round-trips exactly, extras included", "[train][history]"
   CHECK(read_history_csv(path).size() == 4);
   // No temporary files are left beside it.
   int files = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir.path())) files += e.is_regular_file();
+  for (const auto& e : std::filesystem::directory_iterator(dir.path)) files += e.is_regular_file();
   CHECK(files == 1);
 }
 

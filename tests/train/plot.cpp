@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "temp_dir.hpp"
+#include "../support/temp_dir.hpp"
 
 // Decoding is only needed to check the files: stb_image stays out of the library headers.
 #pragma GCC diagnostic push

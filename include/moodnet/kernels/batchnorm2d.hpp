@@ -36,17 +36,6 @@
 
 namespace moodnet::kernels {
 
-namespace detail {
-// The forward's per-channel affine y = x*scale + bias from the saved statistics (T-rounded):
-// scale = gamma*rstd, bias = beta - mean*scale, computed in double and rounded once.
-template <class T>
-inline void bn_scale_bias(T gamma, T beta, T mean, T rstd, T& scale, T& bias) {
-  const double s = static_cast<double>(gamma) * static_cast<double>(rstd);
-  scale = static_cast<T>(s);
-  bias = static_cast<T>(static_cast<double>(beta) - static_cast<double>(mean) * s);
-}
-}  // namespace detail
-
 struct BatchNorm2dParams {
   std::int64_t N = 0, C = 0, H = 0, W = 0;
   double eps = 1e-5;
@@ -97,9 +86,19 @@ inline void batchnorm2d_forward_train(const BatchNorm2dParams& p, const T* x, co
   parallel_for(p.N * C, [&](std::int64_t nc) {
     const std::int64_t c = nc % C;
     T scale_t, bias_t;
-    detail::bn_scale_bias(gamma[c], beta[c], save_mean[c], save_rstd[c], scale_t, bias_t);
+    detail::norm_scale_bias(gamma[c], beta[c], save_mean[c], save_rstd[c], scale_t, bias_t);
     detail::affine_plane(x + nc * HW, y + nc * HW, HW, scale_t, bias_t, p.fuse_relu);
   });
+}
+
+// The eval-mode map of channel c, y = x*scale + shift with scale = gamma/sqrt(running_var + eps)
+// and shift = beta - running_mean*scale, computed in double and rounded once to T.
+template <class T>
+inline void batchnorm2d_eval_scale_shift(double eps, T gamma, T beta, T running_mean, T running_var, T& scale,
+                                         T& shift) {
+  const double s = static_cast<double>(gamma) / std::sqrt(static_cast<double>(running_var) + eps);
+  scale = static_cast<T>(s);
+  shift = static_cast<T>(static_cast<double>(beta) - static_cast<double>(running_mean) * s);
 }
 
 // Eval-mode forward with the running statistics (p.momentum unused).
@@ -112,9 +111,9 @@ inline void batchnorm2d_forward_eval(const BatchNorm2dParams& p, const T* x, con
   // One task per (n, c) plane: enough parallelism even for small C; no reduction involved.
   parallel_for(p.N * C, [&](std::int64_t nc) {
     const std::int64_t c = nc % C;
-    const double scale = static_cast<double>(gamma[c]) / std::sqrt(static_cast<double>(running_var[c]) + p.eps);
-    const double bias = static_cast<double>(beta[c]) - static_cast<double>(running_mean[c]) * scale;
-    detail::affine_plane(x + nc * HW, y + nc * HW, HW, static_cast<T>(scale), static_cast<T>(bias), p.fuse_relu);
+    T scale, shift;
+    batchnorm2d_eval_scale_shift(p.eps, gamma[c], beta[c], running_mean[c], running_var[c], scale, shift);
+    detail::affine_plane(x + nc * HW, y + nc * HW, HW, scale, shift, p.fuse_relu);
   });
 }
 
@@ -141,7 +140,7 @@ inline void batchnorm2d_backward(const BatchNorm2dParams& p, const T* x, const T
     const double mean = static_cast<double>(save_mean[c]), rstd = static_cast<double>(save_rstd[c]);
     // The forward's scale/bias in T, for the fused-ReLU mask (bit-identical to the forward's).
     T scale_t, bias_t = T(0);
-    detail::bn_scale_bias(gamma[c], p.fuse_relu ? beta[c] : T(0), save_mean[c], save_rstd[c], scale_t, bias_t);
+    detail::norm_scale_bias(gamma[c], p.fuse_relu ? beta[c] : T(0), save_mean[c], save_rstd[c], scale_t, bias_t);
     double s_dy = 0, s_dyx = 0;
     for (std::int64_t n = 0; n < p.N; ++n) {
       const std::int64_t off = (n * C + c) * HW;

@@ -41,6 +41,7 @@
 #include "moodnet/core/parallel.hpp"
 #include "moodnet/core/tensor.hpp"
 #include "moodnet/core/workspace.hpp"
+#include "moodnet/kernels/channel_affine.hpp"
 #include "moodnet/kernels/im2col.hpp"
 #include "moodnet/kernels/sgemm.hpp"
 
@@ -165,9 +166,11 @@ inline void scatter_outputs(const Conv2dParams& p, const T* mat, std::int64_t n0
 }  // namespace detail
 
 // y = conv(x, w) + b.  x: [N, C, H, W], w: [K, C/G, R, S], bias: [K] or nullptr, y: [N, K, OH, OW]
-// (overwritten). ws holds the per-thread column buffers.
+// (overwritten). ws holds the per-thread column buffers. epilogue (optional, kernels/channel_affine.hpp):
+// a per-channel affine map (+ReLU) applied to each block of samples right after its GEMM and bias.
 template <class T>
-inline void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, Workspace& ws) {
+inline void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, Workspace& ws,
+                           const ChannelAffine<T>* epilogue = nullptr) {
   p.validate();
   const std::int64_t G = p.groups, Cg = p.c_per_group(), Kg = p.k_per_group();
   const std::int64_t HW = p.H * p.W, OHW = p.out_h() * p.out_w(), CRS = p.im2col_shape().col_rows();
@@ -195,12 +198,15 @@ inline void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const 
         detail::scatter_outputs(p, tmp, n0, m, gi, y);
       }
     }
-    if (bias) {
+    if (bias || epilogue) {
       for (std::int64_t n = n0; n < n0 + m; ++n)
         for (std::int64_t k = 0; k < p.K; ++k) {
           T* yk = y + (n * p.K + k) * OHW;
-          const T bk = bias[k];
-          for (std::int64_t i = 0; i < OHW; ++i) yk[i] += bk;
+          if (bias) {
+            const T bk = bias[k];
+            for (std::int64_t i = 0; i < OHW; ++i) yk[i] += bk;
+          }
+          apply_channel_affine(epilogue, k, yk, OHW);
         }
     }
   });
@@ -333,12 +339,12 @@ inline void conv2d_backward_bias(const Conv2dParams& p, const T* dy, T* db) {
 template <class T>
 inline void conv2d_forward(const Conv2dParams& p, std::type_identity_t<TensorView<const T>> x,
                            std::type_identity_t<TensorView<const T>> w, const T* bias, TensorView<T> y,
-                           Workspace& ws) {
+                           Workspace& ws, const ChannelAffine<T>* epilogue = nullptr) {
   p.validate();
   check_shape(x.shape(), p.input_shape(), "conv2d input x");
   check_shape(w.shape(), p.weight_shape(), "conv2d weight w");
   check_shape(y.shape(), p.output_shape(), "conv2d output y");
-  conv2d_forward(p, x.data(), w.data(), bias, y.data(), ws);
+  conv2d_forward(p, x.data(), w.data(), bias, y.data(), ws, epilogue);
 }
 
 template <class T>

@@ -39,6 +39,8 @@
 #include "moodnet/core/error.hpp"
 #include "moodnet/core/parallel.hpp"
 #include "moodnet/core/workspace.hpp"
+#include "moodnet/kernels/avx512_transpose.hpp"
+#include "moodnet/kernels/channel_affine.hpp"
 
 namespace moodnet::kernels {
 
@@ -253,6 +255,50 @@ inline void dw_scatter_block(const T* src, std::int64_t lanes, std::int64_t H, s
     }
   }
 }
+#if defined(__AVX512F__)
+// float overloads of the two block transposes for AVX-512 builds: 16 pixels x 16 channels at a
+// time through an in-register 16x16 transpose (kernels/avx512_transpose.hpp) instead of one
+// 16-lane gather or scatter per pixel. Same results (a copy). Lanes >= `lanes` are written as
+// zeros by the gather, and never stored by the scatter.
+inline void dw_gather_block(const float* src, std::int64_t stride, std::int64_t lanes, std::int64_t H,
+                            std::int64_t W, std::int64_t ph, std::int64_t pw, std::int64_t Wp, float* dst) {
+  const std::int64_t HW = H * W;
+  std::int64_t ih = 0, iw = 0;  // the pixel p0 + j being stored, walked in row order
+  for (std::int64_t p0 = 0; p0 < HW; p0 += kDwLanes) {
+    const std::int64_t count = std::min(kDwLanes, HW - p0);
+    const __mmask16 m = count == kDwLanes ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1u);
+    __m512 r[kDwLanes];
+    for (std::int64_t l = 0; l < kDwLanes; ++l)
+      r[l] = l < lanes ? _mm512_maskz_loadu_ps(m, src + l * stride + p0) : _mm512_setzero_ps();
+    avx512::transpose16x16(r);  // r[j] = the 16 channels of pixel p0 + j
+    for (std::int64_t j = 0; j < count; ++j) {
+      _mm512_storeu_ps(dst + ((ih + ph) * Wp + iw + pw) * kDwLanes, r[j]);
+      if (++iw == W) iw = 0, ++ih;
+    }
+  }
+}
+inline void dw_scatter_block(const float* src, std::int64_t lanes, std::int64_t H, std::int64_t W, std::int64_t ph,
+                             std::int64_t pw, std::int64_t Wp, float* dst, std::int64_t stride) {
+  const std::int64_t HW = H * W;
+  std::int64_t ih = 0, iw = 0;
+  for (std::int64_t p0 = 0; p0 < HW; p0 += kDwLanes) {
+    const std::int64_t count = std::min(kDwLanes, HW - p0);
+    const __mmask16 m = count == kDwLanes ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1u);
+    __m512 r[kDwLanes];
+    for (std::int64_t j = 0; j < kDwLanes; ++j) {
+      if (j < count) {
+        r[j] = _mm512_loadu_ps(src + ((ih + ph) * Wp + iw + pw) * kDwLanes);
+        if (++iw == W) iw = 0, ++ih;
+      } else {
+        r[j] = _mm512_setzero_ps();
+      }
+    }
+    avx512::transpose16x16(r);  // r[l] = pixels p0 .. p0+15 of channel l
+    for (std::int64_t l = 0; l < lanes; ++l) _mm512_mask_storeu_ps(dst + l * stride + p0, m, r[l]);
+  }
+}
+#endif  // __AVX512F__
+
 // wb[k][lane] = w[c0 + lane, k] (zero for lanes >= lanes). wb: [R*S, kDwLanes].
 template <class T>
 inline void dw_gather_weights(const T* w, std::int64_t RS, std::int64_t c0, std::int64_t lanes, T* wb) {
@@ -293,7 +339,7 @@ inline void dw_for_each_image_block(const DepthwiseConv2dParams& p, const T* w, 
 
 template <int K, class T>
 inline void dw_blocked_forward(const DepthwiseConv2dParams& p, const T* x, const T* w, const T* bias, T* y,
-                               Workspace& ws) {
+                               Workspace& ws, const ChannelAffine<T>* epilogue) {
   const std::int64_t R = K > 0 ? K : p.R, S = K > 0 ? K : p.S, L = kDwLanes;
   const DwBlocks b = dw_blocks<K>(p);
   const std::int64_t Ho = b.Ho, Wo = b.Wo, RS = b.RS;
@@ -319,6 +365,7 @@ inline void dw_blocked_forward(const DepthwiseConv2dParams& p, const T* x, const
         for (std::int64_t l = 0; l < L; ++l) yv[l] = acc[l];
       }
     dw_scatter_block(yb, lanes, Ho, Wo, 0, 0, Wo, y + (n * p.C + c0) * Ho * Wo, Ho * Wo);
+    for (std::int64_t l = 0; l < lanes; ++l) apply_channel_affine(epilogue, c0 + l, y + (n * p.C + c0 + l) * Ho * Wo, Ho * Wo);
   });
 }
 
@@ -437,13 +484,16 @@ inline bool dw_is_3x3(const DepthwiseConv2dParams& p) { return p.R == 3 && p.S =
 
 // y = depthwise_conv(x, w) + bias.
 // x: [N, C, H, W]; w: [C, 1, R, S]; bias: [C] or nullptr; y: [N, C, Ho, Wo] (overwritten).
-// ws: scratch, one slot per thread, each one padded plane.
+// ws: scratch, one slot per thread, each one padded plane. epilogue (optional,
+// kernels/channel_affine.hpp): a per-channel affine map (+ReLU) applied to each output plane as soon
+// as it is computed.
 template <class T>
 inline void depthwise_conv2d_forward(const DepthwiseConv2dParams& p, const T* x, const T* w, const T* bias, T* y,
-                                     Workspace& ws) {
+                                     Workspace& ws, const ChannelAffine<T>* epilogue = nullptr) {
   p.validate();
-  if (detail::dw_use_channel_blocks(p)) return detail::dw_is_3x3(p) ? detail::dw_blocked_forward<3>(p, x, w, bias, y, ws)
-                                                              : detail::dw_blocked_forward<0>(p, x, w, bias, y, ws);
+  if (detail::dw_use_channel_blocks(p))
+    return detail::dw_is_3x3(p) ? detail::dw_blocked_forward<3>(p, x, w, bias, y, ws, epilogue)
+                                : detail::dw_blocked_forward<0>(p, x, w, bias, y, ws, epilogue);
   const std::int64_t Ho = p.out_h(), Wo = p.out_w();
   const detail::DwPlane g = detail::dw_plane(p.H, p.W, p.pad_h, p.pad_w, p.stride_w);
   detail::dw_reserve<T>(ws, g.size());
@@ -453,6 +503,7 @@ inline void depthwise_conv2d_forward(const DepthwiseConv2dParams& p, const T* x,
     detail::dw_pad_plane(x + nc * p.H * p.W, p.H, p.W, p.pad_h, p.pad_w, g, xp);
     detail::dw_plane_forward_any(xp, g, Ho, Wo, p.R, p.S, p.stride_h, w + c * p.R * p.S,
                                  bias ? bias[c] : T(0), y + nc * Ho * Wo);
+    apply_channel_affine(epilogue, c, y + nc * Ho * Wo, Ho * Wo);
   });
 }
 

@@ -14,6 +14,9 @@
 // Backward (per group; xhat = (x-mean)*rstd, g = dy*gamma[c], sums over the group's M values):
 //   dbeta[c]  += sum_{n,h,w} dy              dgamma[c] += sum_{n,h,w} dy*xhat
 //   dx = rstd/M * (M*g - sum(g) - xhat*sum(g*xhat))                    (overwrites dx)
+// Fused ReLU (params.fuse_relu): y = max(0, gn(x)); backward first zeroes dy where the recomputed
+// pre-activation x*scale[c] + bias[c] is <= 0 (scale, bias from the saved statistics, exactly as the
+// forward computes them, so the mask is the forward's).
 //
 // Threads and determinism: one task per (n, g) block, reduced on one thread in a fixed order with
 // double accumulators (norm_detail.hpp). dgamma/dbeta need a sum over n: each task writes its
@@ -34,6 +37,7 @@ struct GroupNormParams {
   std::int64_t N = 0, C = 0, H = 0, W = 0;
   std::int64_t G = 1;  // number of groups; must divide C
   double eps = 1e-5;
+  bool fuse_relu = false;  // y = max(0, gn(x)) and the matching backward
 
   std::int64_t group_channels() const { return C / G; }
   std::int64_t plane() const { return H * W; }
@@ -65,9 +69,10 @@ inline void groupnorm_forward(const GroupNormParams& p, const T* x, const T* gam
     save_rstd[ng] = static_cast<T>(rstd);
     const std::int64_t c0 = (ng % p.G) * Cg;
     for (std::int64_t j = 0; j < Cg; ++j) {
-      const double scale = static_cast<double>(gamma[c0 + j]) * rstd;
-      const double bias = static_cast<double>(beta[c0 + j]) - mean * scale;
-      detail::affine_plane(xb + j * HW, y + ng * M + j * HW, HW, static_cast<T>(scale), static_cast<T>(bias), false);
+      // From the saved (rounded) statistics, exactly as backward recomputes them for the ReLU mask.
+      T scale, bias;
+      detail::norm_scale_bias(gamma[c0 + j], beta[c0 + j], save_mean[ng], save_rstd[ng], scale, bias);
+      detail::affine_plane(xb + j * HW, y + ng * M + j * HW, HW, scale, bias, p.fuse_relu);
     }
   });
 }
@@ -75,11 +80,13 @@ inline void groupnorm_forward(const GroupNormParams& p, const T* x, const T* gam
 // Backward (see the header comment for the math).
 //   x, dy: [N,C,H,W]  gamma: [C]  save_mean, save_rstd: [N, G] (from groupnorm_forward)
 //   -> dx: [N,C,H,W] (overwritten)  dgamma, dbeta: [C] (accumulated +=)
-//   ws: scratch, slot 0 holds 2*N*C doubles.
+//   ws: scratch, slot 0 holds 2*N*C doubles. beta: [C], needed only with p.fuse_relu (for the mask).
 template <class T>
 inline void groupnorm_backward(const GroupNormParams& p, const T* x, const T* dy, const T* gamma,
-                               const T* save_mean, const T* save_rstd, T* dx, T* dgamma, T* dbeta, Workspace& ws) {
+                               const T* save_mean, const T* save_rstd, T* dx, T* dgamma, T* dbeta, Workspace& ws,
+                               const T* beta = nullptr) {
   p.validate();
+  MOODNET_CHECK(!p.fuse_relu || beta != nullptr, "groupnorm_backward: fused ReLU needs beta");
   const std::int64_t N = p.N, C = p.C, Cg = p.group_channels(), HW = p.plane(), M = p.group_size();
   ws.reserve_slots(1);
   double* part_dy = ws.get<double>(0, 2 * N * C);  // [N, C]: sum(dy) per (n, c)
@@ -88,9 +95,17 @@ inline void groupnorm_backward(const GroupNormParams& p, const T* x, const T* dy
     const std::int64_t c_first = (ng % p.G) * Cg, base = ng * M;
     const double mean = static_cast<double>(save_mean[ng]), rstd = static_cast<double>(save_rstd[ng]);
     double sum_g = 0, sum_gx = 0;  // sum(g), sum(g*(x-mean)) over the group, g = dy*gamma
+    // The forward's per-channel pre-activation x*scale + bias, for the fused-ReLU mask.
+    auto scale_bias = [&](std::int64_t j, T& scale, T& bias) {
+      scale = bias = T(0);
+      if (p.fuse_relu) detail::norm_scale_bias(gamma[c_first + j], beta[c_first + j], save_mean[ng], save_rstd[ng], scale, bias);
+    };
     for (std::int64_t j = 0; j < Cg; ++j) {
       double s_dy = 0, s_dyx = 0;
-      detail::accumulate_dy_moments(dy + base + j * HW, x + base + j * HW, HW, mean, s_dy, s_dyx);
+      T scale, bias;
+      scale_bias(j, scale, bias);
+      detail::accumulate_dy_moments(dy + base + j * HW, x + base + j * HW, HW, mean, s_dy, s_dyx, p.fuse_relu, scale,
+                                    bias);
       const double gam = static_cast<double>(gamma[c_first + j]);
       const std::int64_t nc = ng * Cg + j;  // = n*C + c
       part_dy[nc] = s_dy;
@@ -104,7 +119,10 @@ inline void groupnorm_backward(const GroupNormParams& p, const T* x, const T* dy
     const T cx = static_cast<T>(-rstd * rstd * B), c0 = static_cast<T>(-rstd * A), mean_t = save_mean[ng];
     for (std::int64_t j = 0; j < Cg; ++j) {
       const T k = static_cast<T>(rstd * static_cast<double>(gamma[c_first + j]));
-      detail::norm_input_grad_plane(x + base + j * HW, dy + base + j * HW, dx + base + j * HW, HW, k, cx, c0, mean_t);
+      T scale, bias;
+      scale_bias(j, scale, bias);
+      detail::norm_input_grad_plane(x + base + j * HW, dy + base + j * HW, dx + base + j * HW, HW, k, cx, c0, mean_t,
+                                    scale, bias, p.fuse_relu);
     }
   });
   for (std::int64_t c = 0; c < C; ++c) {  // fixed order over n: independent of the thread count

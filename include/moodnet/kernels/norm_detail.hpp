@@ -42,6 +42,16 @@ inline void accumulate_shifted_moments(const T* x, std::int64_t n, double shift,
   s2 += combine_lanes(b);
 }
 
+// A training-mode normalisation's per-channel affine y = x*scale + bias from the saved statistics
+// (T-rounded): scale = gamma*rstd, bias = beta - mean*scale, computed in double and rounded once.
+// Forward and backward both call it, so a fused ReLU's backward mask matches the forward.
+template <class T>
+inline void norm_scale_bias(T gamma, T beta, T mean, T rstd, T& scale, T& bias) {
+  const double s = static_cast<double>(gamma) * static_cast<double>(rstd);
+  scale = static_cast<T>(s);
+  bias = static_cast<T>(static_cast<double>(beta) - static_cast<double>(mean) * s);
+}
+
 // The pre-activation of a fused ReLU, x*scale + bias. Forward and backward passes compute it with
 // this one function so a backward mask is the forward's exactly.
 template <class T>

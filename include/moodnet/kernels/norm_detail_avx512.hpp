@@ -16,7 +16,7 @@
 
 namespace moodnet::kernels::detail {
 
-namespace avx512 {
+namespace simd {
 // Bit mask selecting the first `count` (< 16) lanes.
 inline __mmask16 first_lanes16(std::int64_t count) { return static_cast<__mmask16>((1u << count) - 1u); }
 inline __mmask8 first_lanes8(std::int64_t count) { return static_cast<__mmask8>((1u << count) - 1u); }
@@ -34,7 +34,7 @@ inline double lanes_sum(__m512d v) {
   _mm512_store_pd(l, v);
   return combine_lanes(l);
 }
-}  // namespace avx512
+}  // namespace simd
 
 // s1 += sum(x - shift), s2 += sum((x - shift)^2) over x[0, n).
 inline void accumulate_shifted_moments(const float* x, std::int64_t n, double shift, double& s1, double& s2) {
@@ -42,18 +42,18 @@ inline void accumulate_shifted_moments(const float* x, std::int64_t n, double sh
   __m512d a0 = _mm512_setzero_pd(), a1 = a0, b0 = a0, b1 = a0;
   std::int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m512d d0 = _mm512_sub_pd(avx512::load8_pd(x + i), sh);
-    const __m512d d1 = _mm512_sub_pd(avx512::load8_pd(x + i + 8), sh);
+    const __m512d d0 = _mm512_sub_pd(simd::load8_pd(x + i), sh);
+    const __m512d d1 = _mm512_sub_pd(simd::load8_pd(x + i + 8), sh);
     a0 = _mm512_add_pd(a0, d0), b0 = _mm512_fmadd_pd(d0, d0, b0);
     a1 = _mm512_add_pd(a1, d1), b1 = _mm512_fmadd_pd(d1, d1, b1);
   }
   for (; i < n; i += 8) {
     const std::int64_t count = n - i < 8 ? n - i : 8;
-    const __m512d d = _mm512_maskz_sub_pd(avx512::first_lanes8(count), avx512::load8_pd(x + i, count), sh);
+    const __m512d d = _mm512_maskz_sub_pd(simd::first_lanes8(count), simd::load8_pd(x + i, count), sh);
     a0 = _mm512_add_pd(a0, d), b0 = _mm512_fmadd_pd(d, d, b0);
   }
-  s1 += avx512::lanes_sum(_mm512_add_pd(a0, a1));
-  s2 += avx512::lanes_sum(_mm512_add_pd(b0, b1));
+  s1 += simd::lanes_sum(_mm512_add_pd(a0, a1));
+  s2 += simd::lanes_sum(_mm512_add_pd(b0, b1));
 }
 
 // s_dy += sum(g), s_dyx += sum(g * (x - mean)), g = dy (masked by x*scale + bias > 0 when relu).
@@ -64,37 +64,37 @@ inline void accumulate_dy_moments(const float* dy, const float* x, std::int64_t 
   __m512d a0 = _mm512_setzero_pd(), a1 = a0, b0 = a0, b1 = a0;
   // One block of up to 8 values into the accumulators (a, b). Masked-off lanes load g = 0.
   auto block = [&](std::int64_t i, std::int64_t count, __m512d& a, __m512d& b) {
-    const __mmask8 lanes = avx512::first_lanes8(count);
+    const __mmask8 lanes = simd::first_lanes8(count);
     const __m256 xv = count >= 8 ? _mm256_loadu_ps(x + i) : _mm256_maskz_loadu_ps(lanes, x + i);
     __m256 g = count >= 8 ? _mm256_loadu_ps(dy + i) : _mm256_maskz_loadu_ps(lanes, dy + i);
     if (relu) g = _mm256_maskz_mov_ps(_mm256_cmp_ps_mask(_mm256_fmadd_ps(xv, sc, bi), zero, _CMP_GT_OQ), g);
-    const __m512d gd = avx512::widen(g);
+    const __m512d gd = simd::widen(g);
     a = _mm512_add_pd(a, gd);
-    b = _mm512_fmadd_pd(gd, _mm512_sub_pd(avx512::widen(xv), m), b);
+    b = _mm512_fmadd_pd(gd, _mm512_sub_pd(simd::widen(xv), m), b);
   };
   std::int64_t i = 0;
   for (; i + 16 <= n; i += 16) block(i, 8, a0, b0), block(i + 8, 8, a1, b1);
   for (; i < n; i += 8) block(i, n - i < 8 ? n - i : 8, a0, b0);
-  s_dy += avx512::lanes_sum(_mm512_add_pd(a0, a1));
-  s_dyx += avx512::lanes_sum(_mm512_add_pd(b0, b1));
+  s_dy += simd::lanes_sum(_mm512_add_pd(a0, a1));
+  s_dyx += simd::lanes_sum(_mm512_add_pd(b0, b1));
 }
 
 // sum(x^2) over [0, n).
 inline double sum_of_squares(const float* x, std::int64_t n) {
   __m512d a0 = _mm512_setzero_pd(), a1 = a0;
   for (std::int64_t i = 0, block = 0; i < n; i += 8, ++block) {
-    const __m512d v = avx512::load8_pd(x + i, n - i < 8 ? n - i : 8);
+    const __m512d v = simd::load8_pd(x + i, n - i < 8 ? n - i : 8);
     if (block & 1) a1 = _mm512_fmadd_pd(v, v, a1);
     else a0 = _mm512_fmadd_pd(v, v, a0);
   }
-  return avx512::lanes_sum(_mm512_add_pd(a0, a1));
+  return simd::lanes_sum(_mm512_add_pd(a0, a1));
 }
 
 // y[i] = x[i]*scale + bias (optionally clamped at 0).
 inline void affine_plane(const float* x, float* y, std::int64_t n, float scale, float bias, bool relu) {
   const __m512 sc = _mm512_set1_ps(scale), bi = _mm512_set1_ps(bias), zero = _mm512_setzero_ps();
   for (std::int64_t i = 0; i < n; i += 16) {
-    const __mmask16 lanes = n - i >= 16 ? __mmask16(0xFFFF) : avx512::first_lanes16(n - i);
+    const __mmask16 lanes = n - i >= 16 ? __mmask16(0xFFFF) : simd::first_lanes16(n - i);
     __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(lanes, x + i), sc, bi);
     if (relu) v = _mm512_maskz_max_ps(__mmask16(0xFFFF), v, zero);  // (maskz: see widen())
     _mm512_mask_storeu_ps(y + i, lanes, v);
@@ -108,7 +108,7 @@ inline void norm_input_grad_plane(const float* x, const float* dy, float* dx, st
                mv = _mm512_set1_ps(mean), sc = _mm512_set1_ps(scale), bi = _mm512_set1_ps(bias),
                zero = _mm512_setzero_ps();
   for (std::int64_t i = 0; i < n; i += 16) {
-    const __mmask16 lanes = n - i >= 16 ? __mmask16(0xFFFF) : avx512::first_lanes16(n - i);
+    const __mmask16 lanes = n - i >= 16 ? __mmask16(0xFFFF) : simd::first_lanes16(n - i);
     const __m512 xv = _mm512_maskz_loadu_ps(lanes, x + i);
     __m512 g = _mm512_maskz_loadu_ps(lanes, dy + i);
     if (relu) g = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_fmadd_ps(xv, sc, bi), zero, _CMP_GT_OQ), g);

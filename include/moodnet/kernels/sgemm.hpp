@@ -54,6 +54,8 @@
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
+
+#include "moodnet/kernels/avx512_transpose.hpp"
 #endif
 
 namespace moodnet::kernels {
@@ -89,33 +91,6 @@ inline __mmask16 tail_mask(std::int64_t n) {  // lowest min(n, 16) bits (n may b
   return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1u);
 }
 
-// In-register transpose of a 16x16 block: r[i] holds row i on entry, column i on exit.
-// unpack ps -> pairs, unpack pd -> 4x4 blocks per 128-bit lane, two shuffle_f32x4 rounds -> lanes.
-inline void transpose16x16(__m512 r[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  __m512 s[16];  // s[4i + c], lane L = rows 4i..4i+3 of column 4L + c
-  for (int i = 0; i < 4; ++i) {
-    const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
-    const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
-    s[4 * i + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-    s[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-    s[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-    s[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-  }
-  for (int c = 0; c < 4; ++c) {
-    const __m512 x = _mm512_shuffle_f32x4(s[c], s[4 + c], 0x44), y = _mm512_shuffle_f32x4(s[8 + c], s[12 + c], 0x44);
-    const __m512 x2 = _mm512_shuffle_f32x4(s[c], s[4 + c], 0xEE), y2 = _mm512_shuffle_f32x4(s[8 + c], s[12 + c], 0xEE);
-    r[c] = _mm512_shuffle_f32x4(x, y, 0x88);
-    r[4 + c] = _mm512_shuffle_f32x4(x, y, 0xDD);
-    r[8 + c] = _mm512_shuffle_f32x4(x2, y2, 0x88);
-    r[12 + c] = _mm512_shuffle_f32x4(x2, y2, 0xDD);
-  }
-}
-
 // Packs `rows` (<= W) source rows of `depth` contiguous floats (row r at src + r*ld) transposed into
 // dst[k*W + r], k in [0, depth), zero-padding rows [rows, W). W is a multiple of 8 (8 or 48).
 // Used for op(A) rows (A not transposed, W = 8) and op(B) columns (B transposed, W = 48).
@@ -130,7 +105,7 @@ inline void pack_transposed(const float* src, std::int64_t ld, std::int64_t rows
       __m512 r[16];
       for (int i = 0; i < 16; ++i)
         r[i] = i < nrows ? _mm512_maskz_loadu_ps(km, src + (r0 + i) * ld + k0) : _mm512_setzero_ps();
-      transpose16x16(r);
+      avx512::transpose16x16(r);
       float* d = dst + k0 * W + r0;
       if (width == 16)
         for (std::int64_t k = 0; k < kk; ++k) _mm512_storeu_ps(d + k * W, r[k]);

@@ -29,6 +29,19 @@ class BatchNorm2d : public Layer<T> {
   // set to pass through (see layers/fusion.hpp). The result is the same as BN followed by ReLU.
   void set_fused_relu(bool fused) { fuse_relu_ = fused; }
   bool fused_relu() const { return fuse_relu_; }
+  // Set by the convolution before this layer when it has already applied this layer's eval map (and
+  // ReLU) to its output (layers/batchnorm_fold.hpp): the next eval forward passes its input through.
+  void set_input_normalized(bool on) { input_normalized_ = on; }
+  // The eval-mode map y = x*scale[c] + shift[c] from the running statistics, as forward_eval applies it.
+  void eval_scale_shift(Tensor<T>& scale, Tensor<T>& shift) const {
+    scale.resize({c_});
+    shift.resize({c_});
+    const T* gamma = this->parameters()[0].value.data();
+    const T* beta = this->parameters()[1].value.data();
+    for (std::int64_t c = 0; c < c_; ++c)
+      kernels::batchnorm2d_eval_scale_shift(eps_, gamma[c], beta[c], running_mean_.data()[c], running_var_.data()[c],
+                                            scale.data()[c], shift.data()[c]);
+  }
   Shape output_shape(const Shape& in) const override {
     check_input(in, 4, "BatchNorm2d", c_);
     return in;
@@ -47,6 +60,7 @@ class BatchNorm2d : public Layer<T> {
   }
 
   TensorView<const T> forward(TensorView<const T> x) override {
+    if (!this->training() && input_normalized_) return x;  // the convolution before applied this layer
     y_.resize(output_shape(x.shape()));
     x_ = x;
     const auto p = params(x.shape());
@@ -88,6 +102,7 @@ class BatchNorm2d : public Layer<T> {
   Tensor<T> running_mean_, running_var_, save_mean_, save_rstd_;
   std::int64_t num_batches_tracked_ = 0;
   bool fuse_relu_ = false;
+  bool input_normalized_ = false;
   TensorView<const T> x_;
   Tensor<T> y_, dx_;
   Workspace ws_;

@@ -5,6 +5,7 @@
 
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/conv2d.hpp"
+#include "moodnet/layers/batchnorm_fold.hpp"
 #include "moodnet/layers/init.hpp"
 #include "moodnet/layers/layer.hpp"
 
@@ -25,7 +26,8 @@ class Conv2d : public Layer<T> {
   std::string type_name() const override { return "Conv2d"; }
   std::string describe() const override {
     return std::to_string(in_) + "->" + std::to_string(out_) + ", k" + std::to_string(k_) + " s" +
-           std::to_string(stride_) + " p" + std::to_string(pad_) + (groups_ > 1 ? " g" + std::to_string(groups_) : "");
+           std::to_string(stride_) + " p" + std::to_string(pad_) + (groups_ > 1 ? " g" + std::to_string(groups_) : "") +
+           (folded_.attached() ? " (+next BN in eval)" : "");
   }
   Shape output_shape(const Shape& in) const override {
     check_input(in, 4, "Conv2d", in_);
@@ -38,12 +40,17 @@ class Conv2d : public Layer<T> {
     if (bias_) this->param(1).value.zero();
   }
 
+  // In eval mode, also apply `bn` (the BatchNorm2d right after this layer, with its fused ReLU) to
+  // the output, and let it pass through (layers/batchnorm_fold.hpp); nullptr detaches.
+  void fold_batchnorm(BatchNorm2d<T>* bn) { folded_.attach(bn); }
+
   TensorView<const T> forward(TensorView<const T> x) override {
     const Shape out = output_shape(x.shape());
     x_ = x;
     y_.resize(out);
     kernels::conv2d_forward(params(x.dim(0), x.dim(2), x.dim(3)), x.data(), this->param(0).value.data(),
-                            bias_ ? this->param(1).value.data() : nullptr, y_.data(), ws_);
+                            bias_ ? this->param(1).value.data() : nullptr, y_.data(), ws_,
+                            folded_.prepare(this->training()));
     return y_;
   }
   // dx = conv_transpose(dy, W); dW += dy ⋆ x (correlation over the batch); db += sum over N, H, W of dy.
@@ -72,6 +79,7 @@ class Conv2d : public Layer<T> {
   TensorView<const T> x_;
   Tensor<T> y_, dx_;
   Workspace ws_;
+  FoldedBatchNorm<T> folded_;
 };
 
 }  // namespace moodnet

@@ -5,6 +5,7 @@
 
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/depthwise_conv2d.hpp"
+#include "moodnet/layers/batchnorm_fold.hpp"
 #include "moodnet/layers/init.hpp"
 #include "moodnet/layers/layer.hpp"
 
@@ -22,7 +23,7 @@ class DepthwiseConv2d : public Layer<T> {
   std::string type_name() const override { return "Conv2d"; }
   std::string describe() const override {
     return "depthwise " + std::to_string(c_) + ", k" + std::to_string(k_) + " s" + std::to_string(stride_) + " p" +
-           std::to_string(pad_);
+           std::to_string(pad_) + (folded_.attached() ? " (+next BN in eval)" : "");
   }
   Shape output_shape(const Shape& in) const override {
     check_input(in, 4, "DepthwiseConv2d", c_);
@@ -32,11 +33,15 @@ class DepthwiseConv2d : public Layer<T> {
   }
   void reset_parameters(std::uint64_t seed) override { kaiming_normal(this->param(0).value, k_ * k_, seed); }
 
+  // In eval mode, also apply `bn` (the BatchNorm2d right after this layer, with its fused ReLU) to
+  // the output, and let it pass through (layers/batchnorm_fold.hpp); nullptr detaches.
+  void fold_batchnorm(BatchNorm2d<T>* bn) { folded_.attach(bn); }
+
   TensorView<const T> forward(TensorView<const T> x) override {
     y_.resize(output_shape(x.shape()));
     x_ = x;
     kernels::depthwise_conv2d_forward(params(x.dim(0), x.dim(2), x.dim(3)), x.data(), this->param(0).value.data(),
-                                      static_cast<const T*>(nullptr), y_.data(), ws_);
+                                      static_cast<const T*>(nullptr), y_.data(), ws_, folded_.prepare(this->training()));
     return y_;
   }
   // dx[c] = full correlation of dy[c] with the flipped w[c]; dW[c] += sum_n dy[n,c] ⋆ x[n,c].
@@ -62,6 +67,7 @@ class DepthwiseConv2d : public Layer<T> {
   TensorView<const T> x_;
   Tensor<T> y_, dx_;
   Workspace ws_;
+  FoldedBatchNorm<T> folded_;
 };
 
 }  // namespace moodnet

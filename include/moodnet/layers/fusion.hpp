@@ -1,30 +1,53 @@
 #pragma once
-// Layer fusion that keeps the network's structure (and so its parameter names): a BatchNorm2d
-// directly followed by a ReLU computes max(0, bn(x)) itself, and the ReLU passes through. This saves
-// one read and one write of the activation in the forward pass and in the backward pass, and the
-// ReLU's two buffers. Results equal the unfused pair (the ReLU is exact).
+// Layer fusion that keeps the network's structure (and so its parameter names):
+//   (1) a BatchNorm2d or GroupNorm directly followed by a ReLU computes max(0, norm(x)) itself, and
+//       the ReLU passes through;
+//   (2) in eval mode, a convolution directly followed by a BatchNorm2d applies it (see below).
+// Each saves one read and one write of the activation per pass ((1) also the ReLU's two buffers),
+// and both give results bit-identical to the separate layers (tests/models/fusion.cpp).
 #include "moodnet/layers/activations.hpp"
 #include "moodnet/layers/batchnorm2d.hpp"
+#include "moodnet/layers/conv2d.hpp"
+#include "moodnet/layers/depthwise_conv2d.hpp"
+#include "moodnet/layers/groupnorm.hpp"
 #include "moodnet/layers/sequential.hpp"
 
 namespace moodnet {
 
-// Fuses (on = true) or separates again (on = false) every BatchNorm2d -> ReLU pair in `seq` and in
-// the Sequentials nested in it. Returns the number of pairs changed. Call it between steps, not
-// between a forward and its backward.
+// Fuses (on = true) or separates again (on = false) every BatchNorm2d -> ReLU and GroupNorm -> ReLU
+// pair in `seq` and in the Sequentials nested in it. Returns the number of pairs changed. Call it
+// between steps, not between a forward and its backward.
 template <class T>
-inline int fuse_batchnorm_relu(Sequential<T>& seq, bool on = true) {
+inline int fuse_norm_relu(Sequential<T>& seq, bool on = true) {
   int pairs = 0;
   for (std::size_t i = 0; i < seq.size(); ++i) {
-    if (auto* nested = dynamic_cast<Sequential<T>*>(&seq[i])) pairs += fuse_batchnorm_relu(*nested, on);
+    if (auto* nested = dynamic_cast<Sequential<T>*>(&seq[i])) pairs += fuse_norm_relu(*nested, on);
     if (i + 1 >= seq.size()) continue;
-    auto* bn = dynamic_cast<BatchNorm2d<T>*>(&seq[i]);
     auto* act = dynamic_cast<Activation<T>*>(&seq[i + 1]);
-    if (bn && act && act->kind() == ActivationKind::relu) {
-      bn->set_fused_relu(on);
-      act->set_pass_through(on);
-      ++pairs;
-    }
+    if (!act || act->kind() != ActivationKind::relu) continue;
+    if (auto* bn = dynamic_cast<BatchNorm2d<T>*>(&seq[i])) bn->set_fused_relu(on);
+    else if (auto* gn = dynamic_cast<GroupNorm<T>*>(&seq[i])) gn->set_fused_relu(on);
+    else continue;
+    act->set_pass_through(on);
+    ++pairs;
+  }
+  return pairs;
+}
+
+// Folds (on = true) or unfolds every Conv2d/DepthwiseConv2d -> BatchNorm2d pair in `seq` and its
+// nested Sequentials for EVAL mode: the convolution applies the BatchNorm's running-statistics map
+// (and its fused ReLU) to its own output while it is in cache, and the BatchNorm passes through
+// (layers/batchnorm_fold.hpp). Training is unchanged. Returns the number of pairs changed.
+template <class T>
+inline int fold_batchnorm_into_conv(Sequential<T>& seq, bool on = true) {
+  int pairs = 0;
+  for (std::size_t i = 0; i < seq.size(); ++i) {
+    if (auto* nested = dynamic_cast<Sequential<T>*>(&seq[i])) pairs += fold_batchnorm_into_conv(*nested, on);
+    if (i + 1 >= seq.size()) continue;
+    auto* bn = dynamic_cast<BatchNorm2d<T>*>(&seq[i + 1]);
+    if (!bn) continue;
+    if (auto* conv = dynamic_cast<Conv2d<T>*>(&seq[i])) conv->fold_batchnorm(on ? bn : nullptr), ++pairs;
+    else if (auto* dw = dynamic_cast<DepthwiseConv2d<T>*>(&seq[i])) dw->fold_batchnorm(on ? bn : nullptr), ++pairs;
   }
   return pairs;
 }

@@ -50,7 +50,11 @@ inline Model<T> make_customnet_48(std::int64_t w = 64, std::uint64_t seed = 0, i
   head->template emplace<Dropout<T>>(0.5);
   head->template emplace<Linear<T>>(256, num_classes);
 
-  // fuse_batchnorm_relu(*features) would give the same results, but the fused BN backward is slower today (docs/performance.md)
+  // Each BatchNorm2d/GroupNorm computes its ReLU itself, and in eval mode each convolution applies the
+  // BatchNorm2d after it (bit-identical results, fewer passes and buffers; layers/fusion.hpp,
+  // docs/performance.md). Names and the state_dict are unchanged.
+  fuse_norm_relu(*features);
+  fold_batchnorm_into_conv(*features);
   auto net = std::make_unique<Sequential<T>>();
   net->add(std::move(features), "features");
   net->add(std::make_unique<GlobalAvgPool<T>>(), "pool");
