@@ -19,7 +19,7 @@ struct Documented {
   std::int64_t private_correct, all_correct;  // of 3,589 and 7,178 (docs/results.md)
 };
 constexpr Documented kShipped[] = {
-    {"models/customnet_w32.safetensors", 2100, 4177},
+    {"models/customnet_w32.safetensors", 2457, 4885},
     {"models/mobilenet_a0.5.safetensors", 2283, 4553},
 };
 constexpr std::int64_t kTolerance = 3;

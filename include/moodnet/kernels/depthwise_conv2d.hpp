@@ -25,10 +25,11 @@
 // 3x3 and 5x5 have a fused fixed-size inner loop; other kernel sizes accumulate tap by tap.
 // Planes (n, c) are independent and are spread over the threads.
 //
-// Two loop structures (DepthwiseAlgo), chosen by the output width:
-//   rows            (out_w >= 16)  the plane-at-a-time scheme above, vectorised along the width;
-//   channel_blocks  (out_w <  16)  16 channels of one image transposed to [Hp][Wp][16], vectorised
-//                                  across channels (a 3-, 6- or 12-wide row would waste the vector).
+// Two loop structures (DepthwiseAlgo), chosen by the output width and the stride:
+//   rows            (stride 1, out_w >= 16)  the plane-at-a-time scheme above, vectorised along the width;
+//   channel_blocks  (otherwise)  16 channels of one image transposed to [Hp][Wp][16], vectorised
+//                   across channels (a 3-, 6- or 12-wide row would waste the vector, and a strided
+//                   row path needs phase-split copies and a scattered input gradient).
 // Backward input: stride 1 is the forward correlation of the zero-padded dy with the rotated kernel
 // (gather); other strides scatter dy tap by tap into a zeroed padded dx. Backward weight reduces
 // each channel (or channel block) over the batch on one thread in a fixed order: deterministic.
@@ -44,8 +45,8 @@
 
 namespace moodnet::kernels {
 
-// Loop structure: automatic picks rows for wide outputs (out_w >= 16) and channel blocks for
-// narrow ones; the others force one path (tests run both on every shape; results agree to rounding).
+// Loop structure: automatic picks rows for wide stride-1 outputs (out_w >= 16) and channel blocks
+// for narrow or strided ones; the others force one path (tests run both on every shape; results agree to rounding).
 enum class DepthwiseAlgo { automatic, rows, channel_blocks };
 
 struct DepthwiseConv2dParams {
@@ -470,13 +471,16 @@ inline void dw_plane_weight_grad(const T* xp, const DwPlane& g, const T* dy, std
   }
 }
 
-// Which path a shape takes: rows of the plane when an output row fills a SIMD register,
-// channel blocks otherwise.
+// Which path a shape takes: rows of the plane when an output row fills a SIMD register and the
+// stride is 1, channel blocks otherwise.
 // (Measured on the MobileNet shapes: rows win from out_w 16 for forward/input and from out_w 12
-// for the weight gradient, whose 3x3 row kernel keeps its partial sums in registers.)
+// for the weight gradient, whose 3x3 row kernel keeps its partial sums in registers — at stride 1.
+// At stride 2 the channel blocks won every pass but one at every width, e.g. the input gradient of
+// 64 channels at 48x48: 1.62 ms against 3.88 ms (bench_depthwise_conv2d with MOODNET_BENCH_DW_ALGO,
+// 2026-11-25, docs/kernels/depthwise_pool_act_dropout.md).)
 inline bool dw_use_channel_blocks(const DepthwiseConv2dParams& p, std::int64_t min_row_width = kDwRowPathMinWidth) {
   if (p.algo != DepthwiseAlgo::automatic) return p.algo == DepthwiseAlgo::channel_blocks;
-  return p.out_w() < min_row_width;
+  return p.out_w() < min_row_width || p.stride_h > 1 || p.stride_w > 1;
 }
 inline bool dw_is_3x3(const DepthwiseConv2dParams& p) { return p.R == 3 && p.S == 3; }
 
