@@ -56,27 +56,48 @@ inline void accumulate_shifted_moments(const float* x, std::int64_t n, double sh
   s2 += simd::lanes_sum(_mm512_add_pd(b0, b1));
 }
 
-// s_dy += sum(g), s_dyx += sum(g * (x - mean)), g = dy (masked by x*scale + bias > 0 when relu).
-inline void accumulate_dy_moments(const float* dy, const float* x, std::int64_t n, double mean, double& s_dy,
-                                  double& s_dyx, bool relu = false, float scale = 0.0f, float bias = 0.0f) {
+namespace simd {
+// The body of accumulate_dy_moments with the ReLU choice fixed at compile time (a run-time flag
+// inside the loop, or a lambda taking the accumulators by reference, measured 3x slower).
+template <bool Relu>
+inline void dy_moments(const float* dy, const float* x, std::int64_t n, double mean, double& s_dy, double& s_dyx,
+                       float scale, float bias) {
   const __m512d m = _mm512_set1_pd(mean);
   const __m256 sc = _mm256_set1_ps(scale), bi = _mm256_set1_ps(bias), zero = _mm256_setzero_ps();
   __m512d a0 = _mm512_setzero_pd(), a1 = a0, b0 = a0, b1 = a0;
-  // One block of up to 8 values into the accumulators (a, b). Masked-off lanes load g = 0.
-  auto block = [&](std::int64_t i, std::int64_t count, __m512d& a, __m512d& b) {
-    const __mmask8 lanes = simd::first_lanes8(count);
-    const __m256 xv = count >= 8 ? _mm256_loadu_ps(x + i) : _mm256_maskz_loadu_ps(lanes, x + i);
-    __m256 g = count >= 8 ? _mm256_loadu_ps(dy + i) : _mm256_maskz_loadu_ps(lanes, dy + i);
-    if (relu) g = _mm256_maskz_mov_ps(_mm256_cmp_ps_mask(_mm256_fmadd_ps(xv, sc, bi), zero, _CMP_GT_OQ), g);
-    const __m512d gd = simd::widen(g);
-    a = _mm512_add_pd(a, gd);
-    b = _mm512_fmadd_pd(gd, _mm512_sub_pd(simd::widen(xv), m), b);
-  };
   std::int64_t i = 0;
-  for (; i + 16 <= n; i += 16) block(i, 8, a0, b0), block(i + 8, 8, a1, b1);
-  for (; i < n; i += 8) block(i, n - i < 8 ? n - i : 8, a0, b0);
-  s_dy += simd::lanes_sum(_mm512_add_pd(a0, a1));
-  s_dyx += simd::lanes_sum(_mm512_add_pd(b0, b1));
+  const __m512 sc16 = _mm512_set1_ps(scale), bi16 = _mm512_set1_ps(bias), zero16 = _mm512_setzero_ps();
+  for (; i + 16 <= n; i += 16) {
+    // The mask from one 16-wide compare, applied by the load of dy itself.
+    const __m512 x16 = _mm512_loadu_ps(x + i);
+    const __mmask16 keep =
+        Relu ? _mm512_cmp_ps_mask(_mm512_fmadd_ps(x16, sc16, bi16), zero16, _CMP_GT_OQ) : __mmask16(0xFFFF);
+    const __m256 x0 = _mm512_castps512_ps256(x16), x1 = _mm256_loadu_ps(x + i + 8);
+    const __m512d gd0 = widen(_mm256_maskz_loadu_ps(__mmask8(keep & 0xFF), dy + i));
+    const __m512d gd1 = widen(_mm256_maskz_loadu_ps(__mmask8(keep >> 8), dy + i + 8));
+    a0 = _mm512_add_pd(a0, gd0), a1 = _mm512_add_pd(a1, gd1);
+    b0 = _mm512_fmadd_pd(gd0, _mm512_sub_pd(widen(x0), m), b0);
+    b1 = _mm512_fmadd_pd(gd1, _mm512_sub_pd(widen(x1), m), b1);
+  }
+  for (; i < n; i += 8) {  // tail blocks of up to 8; masked-off lanes load g = 0
+    const __mmask8 lanes = first_lanes8(n - i < 8 ? n - i : 8);
+    const __m256 x0 = _mm256_maskz_loadu_ps(lanes, x + i);
+    __m256 g0 = _mm256_maskz_loadu_ps(lanes, dy + i);
+    if constexpr (Relu) g0 = _mm256_maskz_mov_ps(_mm256_cmp_ps_mask(_mm256_fmadd_ps(x0, sc, bi), zero, _CMP_GT_OQ), g0);
+    const __m512d gd0 = widen(g0);
+    a0 = _mm512_add_pd(a0, gd0);
+    b0 = _mm512_fmadd_pd(gd0, _mm512_sub_pd(widen(x0), m), b0);
+  }
+  s_dy += lanes_sum(_mm512_add_pd(a0, a1));
+  s_dyx += lanes_sum(_mm512_add_pd(b0, b1));
+}
+}  // namespace simd
+
+// s_dy += sum(g), s_dyx += sum(g * (x - mean)), g = dy (masked by x*scale + bias > 0 when relu).
+inline void accumulate_dy_moments(const float* dy, const float* x, std::int64_t n, double mean, double& s_dy,
+                                  double& s_dyx, bool relu = false, float scale = 0.0f, float bias = 0.0f) {
+  if (relu) simd::dy_moments<true>(dy, x, n, mean, s_dy, s_dyx, scale, bias);
+  else simd::dy_moments<false>(dy, x, n, mean, s_dy, s_dyx, scale, bias);
 }
 
 // sum(x^2) over [0, n).
