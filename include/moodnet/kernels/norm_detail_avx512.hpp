@@ -4,9 +4,10 @@
 //   * reductions widen 8 floats at a time to 8 double lanes and keep two accumulator vectors (the
 //     even and the odd 8-blocks), so the add latency does not limit the pass; the tail (n % 8
 //     values) is a masked block. Results depend only on the data and n, never on the thread count.
-//   * elementwise passes handle 16 floats per instruction, the tail with a mask, and compute the
-//     ReLU pre-activation x*scale + bias with one fused multiply-add in forward and backward alike,
-//     so a backward mask is bit-identical to the forward's clamp.
+//   * elementwise passes handle 16 floats per instruction (8 for the masked ReLU backward), the
+//     tail with a mask, and compute the ReLU pre-activation x*scale + bias with one fused
+//     multiply-add in forward and backward alike, so a backward mask is bit-identical to the
+//     forward's clamp.
 // Why: the templates' masked reduction compiled to scalar code with a branch per element (4x
 // slower than the unmasked pass, bench_layer_profile with MOODNET_BENCH_FUSE=1).
 #if defined(__AVX512F__)
@@ -57,24 +58,27 @@ inline void accumulate_shifted_moments(const float* x, std::int64_t n, double sh
 }
 
 namespace simd {
+// g where x*scale + bias > 0, else 0: the fused ReLU's backward mask, as a VEX compare into a vector
+// mask and an AND. (The AVX-512 form — compare into a k-mask, then a zero-masked move — measured
+// 2.5x slower for the whole reduction on this Zen 5.)
+inline __m256 relu_mask(__m256 g, __m256 x, __m256 scale, __m256 bias) {
+  return _mm256_and_ps(_mm256_cmp_ps(_mm256_fmadd_ps(x, scale, bias), _mm256_setzero_ps(), _CMP_GT_OQ), g);
+}
+
 // The body of accumulate_dy_moments with the ReLU choice fixed at compile time (a run-time flag
-// inside the loop, or a lambda taking the accumulators by reference, measured 3x slower).
+// inside the loop, or a lambda taking the accumulators by reference, measured slower).
 template <bool Relu>
 inline void dy_moments(const float* dy, const float* x, std::int64_t n, double mean, double& s_dy, double& s_dyx,
                        float scale, float bias) {
   const __m512d m = _mm512_set1_pd(mean);
-  const __m256 sc = _mm256_set1_ps(scale), bi = _mm256_set1_ps(bias), zero = _mm256_setzero_ps();
+  const __m256 sc = _mm256_set1_ps(scale), bi = _mm256_set1_ps(bias);
   __m512d a0 = _mm512_setzero_pd(), a1 = a0, b0 = a0, b1 = a0;
   std::int64_t i = 0;
-  const __m512 sc16 = _mm512_set1_ps(scale), bi16 = _mm512_set1_ps(bias), zero16 = _mm512_setzero_ps();
   for (; i + 16 <= n; i += 16) {
-    // The mask from one 16-wide compare, applied by the load of dy itself.
-    const __m512 x16 = _mm512_loadu_ps(x + i);
-    const __mmask16 keep =
-        Relu ? _mm512_cmp_ps_mask(_mm512_fmadd_ps(x16, sc16, bi16), zero16, _CMP_GT_OQ) : __mmask16(0xFFFF);
-    const __m256 x0 = _mm512_castps512_ps256(x16), x1 = _mm256_loadu_ps(x + i + 8);
-    const __m512d gd0 = widen(_mm256_maskz_loadu_ps(__mmask8(keep & 0xFF), dy + i));
-    const __m512d gd1 = widen(_mm256_maskz_loadu_ps(__mmask8(keep >> 8), dy + i + 8));
+    const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+    __m256 g0 = _mm256_loadu_ps(dy + i), g1 = _mm256_loadu_ps(dy + i + 8);
+    if constexpr (Relu) g0 = relu_mask(g0, x0, sc, bi), g1 = relu_mask(g1, x1, sc, bi);
+    const __m512d gd0 = widen(g0), gd1 = widen(g1);
     a0 = _mm512_add_pd(a0, gd0), a1 = _mm512_add_pd(a1, gd1);
     b0 = _mm512_fmadd_pd(gd0, _mm512_sub_pd(widen(x0), m), b0);
     b1 = _mm512_fmadd_pd(gd1, _mm512_sub_pd(widen(x1), m), b1);
@@ -83,7 +87,7 @@ inline void dy_moments(const float* dy, const float* x, std::int64_t n, double m
     const __mmask8 lanes = first_lanes8(n - i < 8 ? n - i : 8);
     const __m256 x0 = _mm256_maskz_loadu_ps(lanes, x + i);
     __m256 g0 = _mm256_maskz_loadu_ps(lanes, dy + i);
-    if constexpr (Relu) g0 = _mm256_maskz_mov_ps(_mm256_cmp_ps_mask(_mm256_fmadd_ps(x0, sc, bi), zero, _CMP_GT_OQ), g0);
+    if constexpr (Relu) g0 = relu_mask(g0, x0, sc, bi);
     const __m512d gd0 = widen(g0);
     a0 = _mm512_add_pd(a0, gd0);
     b0 = _mm512_fmadd_pd(gd0, _mm512_sub_pd(widen(x0), m), b0);
@@ -125,14 +129,25 @@ inline void affine_plane(const float* x, float* y, std::int64_t n, float scale, 
 // dx[i] = k*g + cx*(x[i] - mean) + c0, g = dy[i] (masked by x*scale + bias > 0 when relu).
 inline void norm_input_grad_plane(const float* x, const float* dy, float* dx, std::int64_t n, float k, float cx,
                                   float c0, float mean, float scale = 0.0f, float bias = 0.0f, bool relu = false) {
-  const __m512 kv = _mm512_set1_ps(k), cxv = _mm512_set1_ps(cx), c0v = _mm512_set1_ps(c0),
-               mv = _mm512_set1_ps(mean), sc = _mm512_set1_ps(scale), bi = _mm512_set1_ps(bias),
-               zero = _mm512_setzero_ps();
+  if (relu) {  // 8 at a time with the VEX mask (see simd::relu_mask)
+    const __m256 kv = _mm256_set1_ps(k), cxv = _mm256_set1_ps(cx), c0v = _mm256_set1_ps(c0), mv = _mm256_set1_ps(mean),
+                 sc = _mm256_set1_ps(scale), bi = _mm256_set1_ps(bias);
+    for (std::int64_t i = 0; i < n; i += 8) {
+      const __mmask8 lanes = simd::first_lanes8(n - i < 8 ? n - i : 8);
+      const __m256 xv = n - i >= 8 ? _mm256_loadu_ps(x + i) : _mm256_maskz_loadu_ps(lanes, x + i);
+      const __m256 dv = n - i >= 8 ? _mm256_loadu_ps(dy + i) : _mm256_maskz_loadu_ps(lanes, dy + i);
+      const __m256 g = simd::relu_mask(dv, xv, sc, bi);
+      const __m256 r = _mm256_fmadd_ps(kv, g, _mm256_fmadd_ps(cxv, _mm256_sub_ps(xv, mv), c0v));
+      if (n - i >= 8) _mm256_storeu_ps(dx + i, r);
+      else _mm256_mask_storeu_ps(dx + i, lanes, r);
+    }
+    return;
+  }
+  const __m512 kv = _mm512_set1_ps(k), cxv = _mm512_set1_ps(cx), c0v = _mm512_set1_ps(c0), mv = _mm512_set1_ps(mean);
   for (std::int64_t i = 0; i < n; i += 16) {
     const __mmask16 lanes = n - i >= 16 ? __mmask16(0xFFFF) : simd::first_lanes16(n - i);
     const __m512 xv = _mm512_maskz_loadu_ps(lanes, x + i);
-    __m512 g = _mm512_maskz_loadu_ps(lanes, dy + i);
-    if (relu) g = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_fmadd_ps(xv, sc, bi), zero, _CMP_GT_OQ), g);
+    const __m512 g = _mm512_maskz_loadu_ps(lanes, dy + i);
     const __m512 r = _mm512_fmadd_ps(kv, g, _mm512_fmadd_ps(cxv, _mm512_sub_ps(xv, mv), c0v));
     _mm512_mask_storeu_ps(dx + i, lanes, r);
   }
