@@ -172,6 +172,14 @@ class FlagParser {
   Flag& add_duration(std::string name, double* seconds, std::string help) {
     Flag& f = push(std::move(name), seconds, std::move(help));
     f.duration_ = true;
+    // The default in the flag's own syntax: 5280 seconds shows as "1h28m".
+    const long long t = std::llround(*seconds);
+    if (t > 0 && static_cast<double>(t) == *seconds) {
+      f.default_.clear();
+      if (t >= 3600) f.default_ += std::to_string(t / 3600) + "h";
+      if (t % 3600 >= 60) f.default_ += std::to_string(t % 3600 / 60) + "m";
+      if (t % 60) f.default_ += std::to_string(t % 60) + "s";
+    }
     return f.min(0);
   }
   // A string restricted to `choices`.
