@@ -40,7 +40,7 @@
 #include "moodnet/core/error.hpp"
 #include "moodnet/core/parallel.hpp"
 #include "moodnet/core/workspace.hpp"
-#include "moodnet/kernels/avx512_transpose.hpp"
+#include "moodnet/kernels/avx512_common.hpp"
 #include "moodnet/kernels/channel_affine.hpp"
 
 namespace moodnet::kernels {
@@ -258,7 +258,7 @@ inline void dw_scatter_block(const T* src, std::int64_t lanes, std::int64_t H, s
 }
 #if defined(__AVX512F__)
 // float overloads of the two block transposes for AVX-512 builds: 16 pixels x 16 channels at a
-// time through an in-register 16x16 transpose (kernels/avx512_transpose.hpp) instead of one
+// time through an in-register 16x16 transpose (kernels/avx512_common.hpp) instead of one
 // 16-lane gather or scatter per pixel. Same results (a copy). Lanes >= `lanes` are written as
 // zeros by the gather, and never stored by the scatter.
 inline void dw_gather_block(const float* src, std::int64_t stride, std::int64_t lanes, std::int64_t H,
@@ -267,7 +267,7 @@ inline void dw_gather_block(const float* src, std::int64_t stride, std::int64_t 
   std::int64_t ih = 0, iw = 0;  // the pixel p0 + j being stored, walked in row order
   for (std::int64_t p0 = 0; p0 < HW; p0 += kDwLanes) {
     const std::int64_t count = std::min(kDwLanes, HW - p0);
-    const __mmask16 m = count == kDwLanes ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1u);
+    const __mmask16 m = avx512::tail_mask(count);
     __m512 r[kDwLanes];
     for (std::int64_t l = 0; l < kDwLanes; ++l)
       r[l] = l < lanes ? _mm512_maskz_loadu_ps(m, src + l * stride + p0) : _mm512_setzero_ps();
@@ -284,7 +284,7 @@ inline void dw_scatter_block(const float* src, std::int64_t lanes, std::int64_t 
   std::int64_t ih = 0, iw = 0;
   for (std::int64_t p0 = 0; p0 < HW; p0 += kDwLanes) {
     const std::int64_t count = std::min(kDwLanes, HW - p0);
-    const __mmask16 m = count == kDwLanes ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1u);
+    const __mmask16 m = avx512::tail_mask(count);
     __m512 r[kDwLanes];
     for (std::int64_t j = 0; j < kDwLanes; ++j) {
       if (j < count) {

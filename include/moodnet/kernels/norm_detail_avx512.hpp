@@ -15,11 +15,12 @@
 
 #include <cstdint>
 
+#include "moodnet/kernels/avx512_common.hpp"
+
 namespace moodnet::kernels::detail {
 
 namespace simd {
-// Bit mask selecting the first `count` (< 16) lanes.
-inline __mmask16 first_lanes16(std::int64_t count) { return static_cast<__mmask16>((1u << count) - 1u); }
+// Bit mask selecting the first `count` (<= 8) lanes of an 8-lane vector (16 lanes: avx512::tail_mask).
 inline __mmask8 first_lanes8(std::int64_t count) { return static_cast<__mmask8>((1u << count) - 1u); }
 
 // 8 floats widened to doubles. (The zero-masked form: GCC 12 warns that the plain
@@ -119,7 +120,7 @@ inline double sum_of_squares(const float* x, std::int64_t n) {
 inline void affine_plane(const float* x, float* y, std::int64_t n, float scale, float bias, bool relu) {
   const __m512 sc = _mm512_set1_ps(scale), bi = _mm512_set1_ps(bias), zero = _mm512_setzero_ps();
   for (std::int64_t i = 0; i < n; i += 16) {
-    const __mmask16 lanes = n - i >= 16 ? __mmask16(0xFFFF) : simd::first_lanes16(n - i);
+    const __mmask16 lanes = avx512::tail_mask(n - i);
     __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(lanes, x + i), sc, bi);
     if (relu) v = _mm512_maskz_max_ps(__mmask16(0xFFFF), v, zero);  // (maskz: see widen())
     _mm512_mask_storeu_ps(y + i, lanes, v);
@@ -145,7 +146,7 @@ inline void norm_input_grad_plane(const float* x, const float* dy, float* dx, st
   }
   const __m512 kv = _mm512_set1_ps(k), cxv = _mm512_set1_ps(cx), c0v = _mm512_set1_ps(c0), mv = _mm512_set1_ps(mean);
   for (std::int64_t i = 0; i < n; i += 16) {
-    const __mmask16 lanes = n - i >= 16 ? __mmask16(0xFFFF) : simd::first_lanes16(n - i);
+    const __mmask16 lanes = avx512::tail_mask(n - i);
     const __m512 xv = _mm512_maskz_loadu_ps(lanes, x + i);
     const __m512 g = _mm512_maskz_loadu_ps(lanes, dy + i);
     const __m512 r = _mm512_fmadd_ps(kv, g, _mm512_fmadd_ps(cxv, _mm512_sub_ps(xv, mv), c0v));

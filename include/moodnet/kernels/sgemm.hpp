@@ -55,7 +55,7 @@
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
-#include "moodnet/kernels/avx512_transpose.hpp"
+#include "moodnet/kernels/avx512_common.hpp"
 #endif
 
 namespace moodnet::kernels {
@@ -87,9 +87,7 @@ inline float* scratch_b() {
   return buf.get();
 }
 
-inline __mmask16 tail_mask(std::int64_t n) {  // lowest min(n, 16) bits (n may be <= 0)
-  return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1u);
-}
+using avx512::tail_mask;
 
 // Packs `rows` (<= W) source rows of `depth` contiguous floats (row r at src + r*ld) transposed into
 // dst[k*W + r], k in [0, depth), zero-padding rows [rows, W). W is a multiple of 8 (8 or 48).

@@ -14,24 +14,34 @@
 
 namespace moodnet {
 
+namespace detail {
+// Calls link(first, second) for every pair of adjacent layers in `seq` and in the Sequentials nested
+// in it; link returns whether it changed the pair. Returns the number of pairs changed.
+template <class T, class Link>
+inline int for_each_adjacent_pair(Sequential<T>& seq, Link&& link) {
+  int pairs = 0;
+  for (std::size_t i = 0; i < seq.size(); ++i) {
+    if (auto* nested = dynamic_cast<Sequential<T>*>(&seq[i])) pairs += for_each_adjacent_pair(*nested, link);
+    if (i + 1 < seq.size() && link(seq[i], seq[i + 1])) ++pairs;
+  }
+  return pairs;
+}
+}  // namespace detail
+
 // Fuses (on = true) or separates again (on = false) every BatchNorm2d -> ReLU and GroupNorm -> ReLU
 // pair in `seq` and in the Sequentials nested in it. Returns the number of pairs changed. Call it
 // between steps, not between a forward and its backward.
 template <class T>
 inline int fuse_norm_relu(Sequential<T>& seq, bool on = true) {
-  int pairs = 0;
-  for (std::size_t i = 0; i < seq.size(); ++i) {
-    if (auto* nested = dynamic_cast<Sequential<T>*>(&seq[i])) pairs += fuse_norm_relu(*nested, on);
-    if (i + 1 >= seq.size()) continue;
-    auto* act = dynamic_cast<Activation<T>*>(&seq[i + 1]);
-    if (!act || act->kind() != ActivationKind::relu) continue;
-    if (auto* bn = dynamic_cast<BatchNorm2d<T>*>(&seq[i])) bn->set_fused_relu(on);
-    else if (auto* gn = dynamic_cast<GroupNorm<T>*>(&seq[i])) gn->set_fused_relu(on);
-    else continue;
+  return detail::for_each_adjacent_pair(seq, [on](Layer<T>& norm, Layer<T>& next) {
+    auto* act = dynamic_cast<Activation<T>*>(&next);
+    if (!act || act->kind() != ActivationKind::relu) return false;
+    if (auto* bn = dynamic_cast<BatchNorm2d<T>*>(&norm)) bn->set_fused_relu(on);
+    else if (auto* gn = dynamic_cast<GroupNorm<T>*>(&norm)) gn->set_fused_relu(on);
+    else return false;
     act->set_pass_through(on);
-    ++pairs;
-  }
-  return pairs;
+    return true;
+  });
 }
 
 // Folds (on = true) or unfolds every Conv2d/DepthwiseConv2d -> BatchNorm2d pair in `seq` and its
@@ -40,16 +50,14 @@ inline int fuse_norm_relu(Sequential<T>& seq, bool on = true) {
 // (layers/batchnorm_fold.hpp). Training is unchanged. Returns the number of pairs changed.
 template <class T>
 inline int fold_batchnorm_into_conv(Sequential<T>& seq, bool on = true) {
-  int pairs = 0;
-  for (std::size_t i = 0; i < seq.size(); ++i) {
-    if (auto* nested = dynamic_cast<Sequential<T>*>(&seq[i])) pairs += fold_batchnorm_into_conv(*nested, on);
-    if (i + 1 >= seq.size()) continue;
-    auto* bn = dynamic_cast<BatchNorm2d<T>*>(&seq[i + 1]);
-    if (!bn) continue;
-    if (auto* conv = dynamic_cast<Conv2d<T>*>(&seq[i])) conv->fold_batchnorm(on ? bn : nullptr), ++pairs;
-    else if (auto* dw = dynamic_cast<DepthwiseConv2d<T>*>(&seq[i])) dw->fold_batchnorm(on ? bn : nullptr), ++pairs;
-  }
-  return pairs;
+  return detail::for_each_adjacent_pair(seq, [on](Layer<T>& conv, Layer<T>& next) {
+    auto* bn = dynamic_cast<BatchNorm2d<T>*>(&next);
+    if (!bn) return false;
+    if (auto* dense = dynamic_cast<Conv2d<T>*>(&conv)) dense->fold_batchnorm(on ? bn : nullptr);
+    else if (auto* dw = dynamic_cast<DepthwiseConv2d<T>*>(&conv)) dw->fold_batchnorm(on ? bn : nullptr);
+    else return false;
+    return true;
+  });
 }
 
 }  // namespace moodnet

@@ -1,9 +1,17 @@
 #pragma once
-// AVX-512 building blocks shared by the kernels (only in AVX-512 builds).
+// AVX-512 building blocks shared by the kernels (only in AVX-512 builds): the mask of a tail of
+// lanes, and an in-register 16x16 transpose (sgemm.hpp packing, depthwise channel blocks).
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
+#include <cstdint>
+
 namespace moodnet::kernels::avx512 {
+
+// The lowest min(n, 16) bits: the lanes of a 16-float vector that hold the n values left (n may be <= 0).
+inline __mmask16 tail_mask(std::int64_t n) {
+  return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1u);
+}
 
 // In-register transpose of a 16x16 block: r[i] holds row i on entry, column i on exit.
 // unpack ps -> pairs, unpack pd -> 4x4 blocks per 128-bit lane, two shuffle_f32x4 rounds -> lanes.
