@@ -22,7 +22,7 @@ namespace {
 
 std::string describe(const Conv2dParams& p, bool bias) {
   std::ostringstream os;
-  os << "N=" << p.N << " C=" << p.C << " H=" << p.H << " W=" << p.W << " K=" << p.K << " R=" << p.R << " S=" << p.S
+  os << (p.algo == moodnet::kernels::Conv2dAlgo::gemm ? "gemm " : "") << "N=" << p.N << " C=" << p.C << " H=" << p.H << " W=" << p.W << " K=" << p.K << " R=" << p.R << " S=" << p.S
      << " stride=" << p.stride_h << "x" << p.stride_w << " pad=" << p.pad_h << "x" << p.pad_w << " groups=" << p.groups
      << (bias ? " bias" : " no-bias");
   return os.str();
@@ -110,8 +110,12 @@ TEST_CASE("conv2d matches the oracle on a grid of odd shapes (float)", "[kernels
   const auto grid = odd_grid();
   REQUIRE(grid.size() > 200);
   std::uint64_t seed = 100;
-  for (const auto& p : grid)
+  for (auto p : grid) {
     for (bool bias : {false, true}) check_against_ref<float>(p, bias, test::kFloatTol, seed += 10);
+    // Grouped shapes go to the direct path by default (tests/kernels/conv2d_direct.cpp); the GEMM path too.
+    p.algo = moodnet::kernels::Conv2dAlgo::gemm;
+    if (p.groups > 1) check_against_ref<float>(p, true, test::kFloatTol, seed += 10);
+  }
 }
 
 TEST_CASE("conv2d matches the oracle in double", "[kernels][conv2d]") {

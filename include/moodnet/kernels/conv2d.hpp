@@ -1,6 +1,8 @@
 #pragma once
-// Dense and grouped 2-D convolution (cross-correlation, as in PyTorch) by im2col + GEMM, forward
-// and the three backward passes, NCHW activations and OIHW weights.
+// Dense and grouped 2-D convolution (cross-correlation, as in PyTorch), forward and the three backward
+// passes, NCHW activations and OIHW weights: the entry points, and the im2col + GEMM variant.
+// Grouped layers with few channels per group go to the direct variant (kernels/conv2d_direct.hpp),
+// chosen per call by conv2d_use_direct below; parameters and threading rules: kernels/conv2d_common.hpp.
 //
 //   x: [N, C, H, W]          w: [K, C/G, R, S] (OIHW)        b: [K] or nullptr
 //   y: [N, K, OH, OW]        OH = (H + 2*pad_h - R) / stride_h + 1,  OW likewise
@@ -42,93 +44,30 @@
 #include "moodnet/core/tensor.hpp"
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/channel_affine.hpp"
+#include "moodnet/kernels/conv2d_common.hpp"
+#include "moodnet/kernels/conv2d_direct.hpp"
 #include "moodnet/kernels/im2col.hpp"
 #include "moodnet/kernels/sgemm.hpp"
 
 namespace moodnet::kernels {
 
-struct Conv2dParams {
-  std::int64_t N = 1, C = 1, H = 1, W = 1;  // input [N, C, H, W]
-  std::int64_t K = 1;                       // output channels
-  std::int64_t R = 3, S = 3;                // kernel height, width
-  std::int64_t stride_h = 1, stride_w = 1;
-  std::int64_t pad_h = 0, pad_w = 0;
-  std::int64_t groups = 1;  // 1 = dense, C = K = groups: depthwise (correct, not fast)
-
-  std::int64_t out_h() const { return (H + 2 * pad_h - R) / stride_h + 1; }
-  std::int64_t out_w() const { return (W + 2 * pad_w - S) / stride_w + 1; }
-  std::int64_t c_per_group() const { return C / groups; }
-  std::int64_t k_per_group() const { return K / groups; }
-
-  Shape input_shape() const { return {N, C, H, W}; }
-  Shape weight_shape() const { return {K, C / groups, R, S}; }
-  Shape output_shape() const { return {N, K, out_h(), out_w()}; }
-  // Forward multiply-accumulates for the whole batch (backward-input and backward-weight cost the same).
-  double macs() const {
-    return double(N) * double(K) * double(out_h()) * double(out_w()) * double(c_per_group()) * double(R * S);
+// The variant for these parameters: `algo` when forced, else direct for grouped layers (groups > 1)
+// with at most kDirectMaxCg channels per group. Measured on the ResNeXt-48 layers (bench/conv2d.cpp,
+// docs/kernels/conv.md).
+inline constexpr std::int64_t kDirectMaxCg = 64;
+inline bool conv2d_use_direct(const Conv2dParams& p) {
+  switch (p.algo) {
+    case Conv2dAlgo::gemm: return false;
+    case Conv2dAlgo::direct:
+      MOODNET_CHECK(conv2d_direct_supported(p), "conv2d: the direct algorithm supports stride_h*stride_w <= ",
+                    kDirectMaxPhases, ", got stride ", p.stride_h, "x", p.stride_w);
+      return true;
+    case Conv2dAlgo::automatic: break;
   }
-  // 1x1 kernel, stride 1, no padding: a plain GEMM per sample and group, no im2col.
-  bool is_pointwise() const {
-    return R == 1 && S == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0;
-  }
-  // The im2col geometry of one group of one sample.
-  Im2colShape im2col_shape() const { return {C / groups, H, W, R, S, stride_h, stride_w, pad_h, pad_w}; }
-
-  // Throws moodnet::Error naming the values when the parameters do not describe a convolution.
-  void validate() const {
-    MOODNET_CHECK(N > 0 && C > 0 && H > 0 && W > 0 && K > 0 && R > 0 && S > 0 && stride_h > 0 && stride_w > 0 &&
-                      groups > 0,
-                  "conv2d: sizes must be positive, got N=", N, " C=", C, " H=", H, " W=", W, " K=", K, " R=", R,
-                  " S=", S, " stride=", stride_h, "x", stride_w, " groups=", groups);
-    MOODNET_CHECK(pad_h >= 0 && pad_w >= 0, "conv2d: padding must be >= 0, got pad=", pad_h, "x", pad_w);
-    MOODNET_CHECK(C % groups == 0 && K % groups == 0, "conv2d: groups=", groups,
-                  " must divide both the input channels C=", C, " and the output channels K=", K);
-    MOODNET_CHECK(R <= H + 2 * pad_h && S <= W + 2 * pad_w, "conv2d: kernel ", R, "x", S,
-                  " is larger than the padded input ", H + 2 * pad_h, "x", W + 2 * pad_w, " (H=", H, " W=", W,
-                  " pad=", pad_h, "x", pad_w, ")");
-  }
-};
-
-// Fixed number of batch chunks for the weight-gradient reduction (never the thread count).
-inline constexpr std::int64_t kWeightGradChunks = 4;
-
-// Small images make thin GEMMs (a 6x6 output is 36 columns) in which Eigen spends its time packing
-// the weights again for every sample. Such samples are unfolded side by side into one column
-// buffer, [Cg*R*S, m*OHW], so that one GEMM covers m samples: m = ceil(kMinGemmColumns / OHW),
-// at most kMaxSamplesPerGemm (and N). The blocking depends on the shapes only, never on the threads.
-inline constexpr std::int64_t kMinGemmColumns = 256;
-inline constexpr std::int64_t kMaxSamplesPerGemm = 16;
+  return p.groups > 1 && p.c_per_group() <= kDirectMaxCg && conv2d_direct_supported(p);
+}
 
 namespace detail {
-
-inline std::int64_t samples_per_gemm(const Conv2dParams& p) {
-  const std::int64_t ohw = p.out_h() * p.out_w();
-  return std::clamp<std::int64_t>((kMinGemmColumns + ohw - 1) / ohw, 1, std::min(kMaxSamplesPerGemm, p.N));
-}
-
-// Runs body(i, thread) for i in [0, count); parallel over i when there are at least as many items as
-// threads (every GEMM inside is then single-threaded), else serially (Eigen's GEMM then uses the threads).
-template <class Body>
-inline void for_each_item(std::int64_t count, Body&& body) {
-  if (count >= num_threads() && num_threads() > 1) {
-#pragma omp parallel
-    {
-      const int t = thread_index();
-#pragma omp for schedule(static)
-      for (std::int64_t i = 0; i < count; ++i) body(i, t);
-    }
-  } else {
-    for (std::int64_t i = 0; i < count; ++i) body(i, 0);
-  }
-}
-
-// One scratch buffer of `elems` per thread, fetched before any parallel region (no allocation inside).
-template <class T>
-inline void reserve_per_thread(Workspace& ws, std::int64_t elems, int first_slot = 0) {
-  const int nt = num_threads();
-  ws.reserve_slots(first_slot + nt);
-  for (int t = 0; t < nt; ++t) ws.get<T>(first_slot + t, elems);
-}
 
 // Unfolds channels [g*Cg, (g+1)*Cg) of samples n0 .. n0+m-1 side by side: col[Cg*R*S, m*OHW].
 template <class T>
@@ -172,6 +111,7 @@ template <class T>
 inline void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, Workspace& ws,
                            const ChannelAffine<T>* epilogue = nullptr) {
   p.validate();
+  if (conv2d_use_direct(p)) return conv2d_forward_direct(p, x, w, bias, y, ws, epilogue);
   const std::int64_t G = p.groups, Cg = p.c_per_group(), Kg = p.k_per_group();
   const std::int64_t HW = p.H * p.W, OHW = p.out_h() * p.out_w(), CRS = p.im2col_shape().col_rows();
   const std::int64_t nb = detail::samples_per_gemm(p), blocks = (p.N + nb - 1) / nb;
@@ -217,6 +157,7 @@ inline void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const 
 template <class T>
 inline void conv2d_backward_input(const Conv2dParams& p, const T* dy, const T* w, T* dx, Workspace& ws) {
   p.validate();
+  if (conv2d_use_direct(p)) return conv2d_backward_input_direct(p, dy, w, dx, ws);
   const Im2colShape g = p.im2col_shape();
   const std::int64_t G = p.groups, Cg = p.c_per_group(), Kg = p.k_per_group();
   const std::int64_t HW = p.H * p.W, OHW = p.out_h() * p.out_w(), CRS = g.col_rows();
@@ -256,64 +197,43 @@ inline void conv2d_backward_input(const Conv2dParams& p, const T* dy, const T* w
 template <class T>
 inline void conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* dw, Workspace& ws) {
   p.validate();
+  if (conv2d_use_direct(p)) return conv2d_backward_weight_direct(p, x, dy, dw, ws);
   const std::int64_t G = p.groups, Cg = p.c_per_group(), Kg = p.k_per_group();
   const std::int64_t HW = p.H * p.W, OHW = p.out_h() * p.out_w(), CRS = p.im2col_shape().col_rows();
-  const std::int64_t wsize = p.K * CRS;
   const std::int64_t nb = detail::samples_per_gemm(p);
   const bool direct = p.is_pointwise() && nb == 1;
   const std::int64_t col_elems = CRS * nb * OHW, tmp_elems = nb > 1 ? Kg * nb * OHW : 0;
-  const std::int64_t chunks = std::min<std::int64_t>(p.N, kWeightGradChunks);
-  const int nt = num_threads();
+  const int first = static_cast<int>(std::min<std::int64_t>(p.N, kWeightGradChunks));
 
-  // Slots [0, chunks): one weight-sized accumulator per chunk; [chunks, chunks + nt): columns.
-  ws.reserve_slots(static_cast<int>(chunks) + nt);
-  for (std::int64_t c = 0; c < chunks; ++c) ws.get<T>(static_cast<int>(c), wsize);
-  if (!direct) detail::reserve_per_thread<T>(ws, col_elems + tmp_elems, static_cast<int>(chunks));
+  // Slots [0, chunks): the chunk accumulators; [chunks, chunks + nt): columns per thread.
+  if (!direct) detail::reserve_per_thread<T>(ws, col_elems + tmp_elems, first);
 
-  // Chunk c covers samples [N*c/chunks, N*(c+1)/chunks), in blocks of nb samples from its start.
-  auto run_chunk = [&](std::int64_t c, int t) {
-    T* acc = ws.get<T>(static_cast<int>(c), wsize);
-    T* col = direct ? nullptr : ws.get<T>(static_cast<int>(chunks) + t, col_elems + tmp_elems);
-    T* tmp = direct ? nullptr : col + col_elems;
-    const std::int64_t c0 = p.N * c / chunks, c1 = p.N * (c + 1) / chunks;
-    for (std::int64_t n0 = c0; n0 < c1; n0 += nb) {
-      const std::int64_t m = std::min(nb, c1 - n0), cols = m * OHW;
-      for (std::int64_t gi = 0; gi < G; ++gi) {
-        const T* B = x + (n0 * p.C + gi * Cg) * HW;   // [Cg*R*S, m*OHW]
-        const T* dY = dy + (n0 * p.K + gi * Kg) * OHW;  // [Kg, m*OHW]
-        if (!direct) {
-          detail::im2col_samples(p, x, n0, m, gi, col);
-          B = col;
+  // Chunk [c0, c1) in blocks of nb samples from its start. Each chunk is one single-threaded
+  // sequence of GEMMs, always inside the parallel region (even with fewer chunks than threads), so
+  // Eigen never splits a GEMM across threads (that would change its blocking, hence the rounding).
+  detail::reduce_weight_grad_in_chunks<T>(
+      p.N, p.K * CRS, 1, dw, ws, [&](std::int64_t, std::int64_t, std::int64_t c0, std::int64_t c1, T* acc, int t) {
+        T* col = direct ? nullptr : ws.get<T>(first + t, col_elems + tmp_elems);
+        T* tmp = direct ? nullptr : col + col_elems;
+        for (std::int64_t n0 = c0; n0 < c1; n0 += nb) {
+          const std::int64_t m = std::min(nb, c1 - n0), cols = m * OHW;
+          for (std::int64_t gi = 0; gi < G; ++gi) {
+            const T* B = x + (n0 * p.C + gi * Cg) * HW;     // [Cg*R*S, m*OHW]
+            const T* dY = dy + (n0 * p.K + gi * Kg) * OHW;  // [Kg, m*OHW]
+            if (!direct) {
+              detail::im2col_samples(p, x, n0, m, gi, col);
+              B = col;
+            }
+            if (m > 1) {
+              detail::gather_outputs(p, dy, n0, m, gi, tmp);
+              dY = tmp;
+            }
+            // dW [Kg, CRS] (=|+=) dY [Kg, cols] * B^T, B [CRS, cols]
+            gemm_rowmajor<T>(Trans::no, Trans::yes, Kg, CRS, cols, dY, cols, B, cols, n0 == c0 ? T(0) : T(1),
+                             acc + gi * Kg * CRS, CRS);
+          }
         }
-        if (m > 1) {
-          detail::gather_outputs(p, dy, n0, m, gi, tmp);
-          dY = tmp;
-        }
-        // dW [Kg, CRS] (=|+=) dY [Kg, cols] * B^T, B [CRS, cols]
-        gemm_rowmajor<T>(Trans::no, Trans::yes, Kg, CRS, cols, dY, cols, B, cols, n0 == c0 ? T(0) : T(1),
-                         acc + gi * Kg * CRS, CRS);
-      }
-    }
-  };
-  // Chunks never depend on the thread count, and each chunk is one single-threaded sequence of GEMMs:
-  // always inside a parallel region (even with fewer chunks than threads), so Eigen never splits a
-  // GEMM across threads (that would change its blocking, hence the rounding, with the thread count).
-#pragma omp parallel
-  {
-    const int t = thread_index();
-#pragma omp for schedule(static)
-    for (std::int64_t c = 0; c < chunks; ++c) run_chunk(c, t);
-  }
-  // dw += acc_0 + acc_1 + ... in chunk order, element by element.
-  const T* accs[kWeightGradChunks] = {};
-  for (std::int64_t c = 0; c < chunks; ++c) accs[c] = ws.get<T>(static_cast<int>(c), wsize);
-  parallel_for_chunks(wsize, [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t i = b; i < e; ++i) {
-      T s = accs[0][i];
-      for (std::int64_t c = 1; c < chunks; ++c) s += accs[c][i];
-      dw[i] += s;
-    }
-  });
+      });
 }
 
 // db += dL/db (ACCUMULATED): db[k] += sum over n, oh, ow of dy[n, k, oh, ow]. Each k is summed by one

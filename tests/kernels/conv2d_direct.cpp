@@ -1,0 +1,244 @@
+// The direct (shifted-plane) convolution, forced with Conv2dAlgo::direct, against the nested-loop
+// oracle in ref:: on odd shapes (channels per group 1..33, odd sizes, strides 1-3, paddings 0-2,
+// 1x1 to 5x5 and non-square kernels, N = 1 and 3), in float and double; finite differences in
+// double; bit-identical results for 1 and 2 threads; the automatic choice.
+#include "moodnet/kernels/conv2d.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+#include "moodnet/kernels/ref/conv2d.hpp"
+#include "../support/check.hpp"
+
+using moodnet::Shape;
+using moodnet::Tensor;
+using moodnet::Workspace;
+using moodnet::kernels::Conv2dAlgo;
+using moodnet::kernels::Conv2dParams;
+namespace kn = moodnet::kernels;
+namespace test = moodnet::test;
+
+namespace {
+
+std::string describe(const Conv2dParams& p) {
+  std::ostringstream os;
+  os << "N=" << p.N << " C=" << p.C << " H=" << p.H << " W=" << p.W << " K=" << p.K << " R=" << p.R << " S=" << p.S
+     << " stride=" << p.stride_h << "x" << p.stride_w << " pad=" << p.pad_h << "x" << p.pad_w << " groups=" << p.groups;
+  return os.str();
+}
+
+template <class T>
+Tensor<double> to_double(const Tensor<T>& t) {
+  Tensor<double> d(t.shape());
+  for (std::int64_t i = 0; i < t.numel(); ++i) d[i] = static_cast<double>(t[i]);
+  return d;
+}
+
+// Forward (with bias), backward-input (dx starts as garbage: overwritten) and backward-weight (dw
+// starts non-zero: accumulated) of the direct path in T against the oracle in double.
+template <class T>
+void check_direct(Conv2dParams p, double tol, std::uint64_t seed) {
+  p.algo = Conv2dAlgo::direct;
+  INFO(describe(p));
+  const auto x = test::random_tensor<T>(p.input_shape(), seed);
+  const auto w = test::random_tensor<T>(p.weight_shape(), seed + 1);
+  const auto b = test::random_tensor<T>(Shape{p.K}, seed + 2);
+  const auto dy = test::random_tensor<T>(p.output_shape(), seed + 3);
+  const auto dw0 = test::random_tensor<T>(p.weight_shape(), seed + 4);
+  Workspace ws;
+  auto y = test::random_tensor<T>(p.output_shape(), seed + 5);
+  auto dx = test::random_tensor<T>(p.input_shape(), seed + 6);
+  Tensor<T> dw = dw0;
+  kn::conv2d_forward<T>(p, x, w, b.data(), y, ws);
+  kn::conv2d_backward_input<T>(p, dy, w, dx, ws);
+  kn::conv2d_backward_weight<T>(p, x, dy, dw, ws);
+
+  const auto xd = to_double(x), wd = to_double(w), bd = to_double(b), dyd = to_double(dy);
+  Tensor<double> y_ref(p.output_shape()), dx_ref(p.input_shape()), dw_ref = to_double(dw0);
+  kn::ref::conv2d_forward(p, xd.data(), wd.data(), bd.data(), y_ref.data());
+  kn::ref::conv2d_backward_input(p, dyd.data(), wd.data(), dx_ref.data());
+  kn::ref::conv2d_backward_weight(p, xd.data(), dyd.data(), dw_ref.data());
+  {
+    INFO("forward y");
+    MOODNET_REQUIRE_CLOSE(y.view(), y_ref.view(), tol);
+  }
+  {
+    INFO("backward input dx");
+    MOODNET_REQUIRE_CLOSE(dx.view(), dx_ref.view(), tol);
+  }
+  {
+    INFO("backward weight dw");
+    MOODNET_REQUIRE_CLOSE(dw.view(), dw_ref.view(), tol);
+  }
+}
+
+Conv2dParams make(std::int64_t N, std::int64_t groups, std::int64_t cg, std::int64_t kg, std::int64_t H,
+                  std::int64_t W, std::int64_t R, std::int64_t S, std::int64_t stride, std::int64_t pad) {
+  Conv2dParams p;
+  p.N = N, p.C = groups * cg, p.K = groups * kg, p.H = H, p.W = W, p.R = R, p.S = S;
+  p.stride_h = p.stride_w = stride, p.pad_h = p.pad_w = pad, p.groups = groups;
+  return p;
+}
+
+// Channels per group 1..33 (in and out), odd sizes, the 3x3 pad-1 layers of ResNeXt at stride 1 and
+// 2 and the 1x1 projections, plus 5x5, stride 3 and pad 2.
+std::vector<Conv2dParams> odd_grid() {
+  std::vector<Conv2dParams> v;
+  const std::int64_t cgs[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 32, 33};
+  std::int64_t i = 0;
+  for (std::int64_t cg : cgs)
+    for (std::int64_t groups : {1, 3, 8})
+      for (std::int64_t stride : {1, 2}) {
+        const std::int64_t kg = cgs[(i++ * 5) % 12];  // a different output width per case
+        const std::int64_t N = i % 2 ? 1 : 3;
+        if (groups * cg > 100) continue;  // keep the oracle quick
+        v.push_back(make(N, groups, cg, kg, 9 + (i % 3), 7 + 2 * (i % 4), 3, 3, stride, 1));
+      }
+  for (std::int64_t N : {1, 3})
+    for (std::int64_t k : {1, 3, 5})
+      for (std::int64_t stride : {1, 2, 3})
+        for (std::int64_t pad : {0, 1, 2}) {
+          if (k == 1 && pad > 0) continue;
+          v.push_back(make(N, 3, 5, 3, 13, 11, k, k, stride, pad));
+          v.push_back(make(N, 2, 1, 7, 6, 6, k, k, stride, pad));
+        }
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("direct conv2d matches the oracle on odd shapes (float)", "[kernels][conv2d][direct]") {
+  const auto grid = odd_grid();
+  REQUIRE(grid.size() > 80);
+  std::uint64_t seed = 1;
+  for (const auto& p : grid) check_direct<float>(p, test::kFloatTol, seed += 10);
+}
+
+TEST_CASE("direct conv2d matches the oracle in double", "[kernels][conv2d][direct]") {
+  const auto grid = odd_grid();
+  std::uint64_t seed = 7000;
+  for (std::size_t i = 0; i < grid.size(); i += 3) check_direct<double>(grid[i], test::kDoubleTol, seed += 10);
+}
+
+TEST_CASE("direct conv2d covers non-square kernels, strides and paddings", "[kernels][conv2d][direct]") {
+  const Conv2dParams cases[] = {
+      {.N = 2, .C = 6, .H = 11, .W = 9, .K = 4, .R = 3, .S = 1, .stride_h = 2, .stride_w = 1, .pad_h = 0, .pad_w = 2,
+       .groups = 2},
+      {.N = 1, .C = 3, .H = 7, .W = 13, .K = 5, .R = 2, .S = 4, .stride_h = 3, .stride_w = 2, .pad_h = 2, .pad_w = 1},
+      {.N = 3, .C = 4, .H = 5, .W = 12, .K = 8, .R = 5, .S = 3, .stride_h = 1, .stride_w = 3, .pad_h = 2, .pad_w = 0,
+       .groups = 4},
+      // the ResNeXt-48 shapes at a small batch: 8 groups of 4 at 48x48, of 32 at 6x6 (stride 2 from 12x12)
+      {.N = 3, .C = 32, .H = 48, .W = 48, .K = 32, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1, .groups = 8},
+      {.N = 3, .C = 256, .H = 12, .W = 12, .K = 256, .R = 3, .S = 3, .stride_h = 2, .stride_w = 2, .pad_h = 1,
+       .pad_w = 1, .groups = 8},
+      // a 1x1 stride-2 projection shortcut
+      {.N = 3, .C = 32, .H = 24, .W = 24, .K = 64, .R = 1, .S = 1, .stride_h = 2, .stride_w = 2},
+  };
+  std::uint64_t seed = 300;
+  for (const auto& p : cases) {
+    check_direct<float>(p, test::kFloatTol, seed += 10);
+    check_direct<double>(p, test::kDoubleTol, seed += 10);
+  }
+}
+
+// Finite differences of L = sum(wy * y) in double, against the direct backward passes.
+TEST_CASE("direct conv2d gradients match finite differences (double)", "[kernels][conv2d][direct][gradient]") {
+  const Conv2dParams configs[] = {
+      make(2, 2, 3, 2, 5, 6, 3, 3, 1, 1),
+      make(2, 3, 2, 3, 7, 5, 3, 3, 2, 1),
+      make(1, 2, 3, 4, 6, 7, 1, 1, 2, 0),
+      make(3, 1, 5, 3, 4, 5, 3, 3, 1, 1),
+      make(1, 2, 1, 1, 8, 7, 5, 5, 3, 2),
+  };
+  std::uint64_t seed = 900;
+  for (Conv2dParams p : configs) {
+    p.algo = Conv2dAlgo::direct;
+    INFO(describe(p));
+    auto x = test::random_tensor<double>(p.input_shape(), seed++);
+    auto w = test::random_tensor<double>(p.weight_shape(), seed++);
+    const auto wy = test::random_tensor<double>(p.output_shape(), seed++);  // dL/dy
+    Workspace ws;
+    Tensor<double> y(p.output_shape());
+    auto loss = [&] {
+      kn::conv2d_forward<double>(p, x, w, nullptr, y, ws);
+      return test::weighted_sum(y.data(), wy.data(), y.numel());
+    };
+    Tensor<double> dx(p.input_shape()), dw(p.weight_shape());
+    kn::conv2d_backward_input<double>(p, wy, w, dx, ws);
+    kn::conv2d_backward_weight<double>(p, x, wy, dw, ws);
+    const auto gx = test::numeric_gradient(x.data(), x.numel(), loss);
+    const auto gw = test::numeric_gradient(w.data(), w.numel(), loss);
+    const auto sx = test::compare(dx.data(), gx.data(), dx.numel());
+    const auto sw = test::compare(dw.data(), gw.data(), dw.numel());
+    INFO("dx max abs " << sx.max_abs << ", dw max abs " << sw.max_abs);
+    CHECK(sx.max_rel <= test::kFdTol);
+    CHECK(sw.max_rel <= test::kFdTol);
+  }
+}
+
+TEST_CASE("direct conv2d is bit-identical with 1 and 2 threads, N = 1 included", "[kernels][conv2d][direct][threads]") {
+  const int saved = moodnet::num_threads();
+  const Conv2dParams configs[] = {
+      make(1, 8, 4, 4, 48, 48, 3, 3, 1, 1),  make(5, 8, 8, 8, 24, 24, 3, 3, 2, 1),
+      make(7, 8, 32, 32, 6, 6, 3, 3, 1, 1), make(3, 1, 16, 24, 12, 12, 1, 1, 2, 0),
+      make(9, 3, 5, 7, 13, 11, 3, 3, 1, 1),
+  };
+  std::uint64_t seed = 40;
+  for (Conv2dParams p : configs) {
+    p.algo = Conv2dAlgo::direct;
+    INFO(describe(p));
+    const auto x = test::random_tensor<float>(p.input_shape(), seed++);
+    const auto w = test::random_tensor<float>(p.weight_shape(), seed++);
+    const auto dy = test::random_tensor<float>(p.output_shape(), seed++);
+    Tensor<float> y[2], dx[2], dw[2];
+    for (int t : {1, 2}) {
+      moodnet::set_num_threads(t);
+      Workspace ws;
+      y[t - 1] = Tensor<float>(p.output_shape());
+      dx[t - 1] = Tensor<float>(p.input_shape());
+      dw[t - 1] = test::random_tensor<float>(p.weight_shape(), 77);
+      kn::conv2d_forward<float>(p, x, w, nullptr, y[t - 1], ws);
+      kn::conv2d_backward_input<float>(p, dy, w, dx[t - 1], ws);
+      kn::conv2d_backward_weight<float>(p, x, dy, dw[t - 1], ws);
+    }
+    CHECK(std::memcmp(y[0].data(), y[1].data(), sizeof(float) * y[0].numel()) == 0);
+    CHECK(std::memcmp(dx[0].data(), dx[1].data(), sizeof(float) * dx[0].numel()) == 0);
+    CHECK(std::memcmp(dw[0].data(), dw[1].data(), sizeof(float) * dw[0].numel()) == 0);
+  }
+  moodnet::set_num_threads(saved);
+}
+
+TEST_CASE("direct conv2d reuses its workspace: a repeated call allocates nothing", "[kernels][conv2d][direct]") {
+  Conv2dParams p = make(5, 4, 4, 4, 10, 10, 3, 3, 2, 1);
+  p.algo = Conv2dAlgo::direct;
+  const auto x = test::random_tensor<float>(p.input_shape(), 1);
+  const auto w = test::random_tensor<float>(p.weight_shape(), 2);
+  Tensor<float> y(p.output_shape()), dx(p.input_shape()), dw(p.weight_shape());
+  Workspace ws;
+  auto step = [&] {
+    kn::conv2d_forward<float>(p, x, w, nullptr, y, ws);
+    kn::conv2d_backward_input<float>(p, y, w, dx, ws);
+    kn::conv2d_backward_weight<float>(p, x, y, dw, ws);
+  };
+  step();
+  const auto bytes = ws.bytes();
+  const int slots = ws.slots();
+  step();
+  CHECK(ws.bytes() == bytes);
+  CHECK(ws.slots() == slots);
+}
+
+TEST_CASE("conv2d picks the direct path for grouped layers and GEMM for dense ones", "[kernels][conv2d][direct]") {
+  CHECK(kn::conv2d_use_direct(make(64, 8, 4, 4, 48, 48, 3, 3, 1, 1)));
+  CHECK(kn::conv2d_use_direct(make(64, 8, 32, 32, 12, 12, 3, 3, 2, 1)));
+  CHECK_FALSE(kn::conv2d_use_direct(make(64, 1, 64, 64, 24, 24, 3, 3, 1, 1)));
+  Conv2dParams forced = make(64, 8, 4, 4, 48, 48, 3, 3, 1, 1);
+  forced.algo = Conv2dAlgo::gemm;
+  CHECK_FALSE(kn::conv2d_use_direct(forced));
+  Conv2dParams wide = make(1, 1, 2, 2, 40, 40, 3, 3, 5, 1);  // 25 phases
+  wide.algo = Conv2dAlgo::direct;
+  REQUIRE_THROWS_WITH(kn::conv2d_use_direct(wide), Catch::Contains("stride 5x5"));
+}
