@@ -217,6 +217,38 @@ TEST_CASE("conv2d gradients are bit-identical with 1 and 2 threads", "[kernels][
   moodnet::set_num_threads(saved);
 }
 
+// A batch of one (predict) and other batches of fewer than 4 sample blocks split each block into fixed
+// GEMM tiles across the threads: the bits must not depend on the thread count.
+TEST_CASE("conv2d forward of a batch of one is bit-identical with 1 and 2 threads", "[kernels][conv2d][threads]") {
+  const int saved = moodnet::num_threads();
+  const Conv2dParams configs[] = {
+      {.N = 1, .C = 1, .H = 48, .W = 48, .K = 32, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},      // first layer
+      {.N = 1, .C = 64, .H = 24, .W = 24, .K = 130, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},    // 3 row tiles
+      {.N = 1, .C = 96, .H = 17, .W = 13, .K = 70, .R = 1, .S = 1},                              // pointwise
+      {.N = 1, .C = 32, .H = 12, .W = 12, .K = 64, .R = 1, .S = 1, .stride_h = 2, .stride_w = 2},
+      {.N = 3, .C = 128, .H = 6, .W = 6, .K = 100, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},    // 3 samples per GEMM
+      {.N = 2, .C = 16, .H = 48, .W = 48, .K = 24, .R = 3, .S = 3, .stride_h = 2, .stride_w = 2, .pad_h = 1,
+       .pad_w = 1, .groups = 2, .algo = moodnet::kernels::Conv2dAlgo::gemm},
+  };
+  std::uint64_t seed = 600;
+  for (const auto& p : configs) {
+    INFO(describe(p, true));
+    const auto x = test::random_tensor<float>(p.input_shape(), seed++);
+    const auto w = test::random_tensor<float>(p.weight_shape(), seed++);
+    const auto b = test::random_tensor<float>(Shape{p.K}, seed++);
+    Tensor<float> y[2];
+    for (int t : {1, 2}) {
+      moodnet::set_num_threads(t);
+      Workspace ws;
+      y[t - 1] = Tensor<float>(p.output_shape());
+      moodnet::kernels::conv2d_forward<float>(p, x, w, b.data(), y[t - 1], ws);
+    }
+    CHECK(std::memcmp(y[0].data(), y[1].data(), sizeof(float) * y[0].numel()) == 0);
+    check_against_ref<float>(p, true, test::kFloatTol, seed++);
+  }
+  moodnet::set_num_threads(saved);
+}
+
 TEST_CASE("conv2d reuses its workspace: a repeated call allocates nothing", "[kernels][conv2d]") {
   const Conv2dParams p{.N = 4, .C = 8, .H = 10, .W = 10, .K = 8, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1};
   const auto x = test::random_tensor<float>(p.input_shape(), 1);

@@ -102,6 +102,73 @@ inline void scatter_outputs(const Conv2dParams& p, const T* mat, std::int64_t n0
     }
 }
 
+// A forward with fewer than kMinParallelBlocks sample blocks (a batch of one: predict) runs its blocks
+// one after another, each split across the threads: im2col channel by channel, then the GEMM in fixed
+// tiles of kTileRows output channels x kTileCols columns. Tiles and the choice depend on the shapes
+// only, and every tile is one single-threaded GEMM, so y is bit-identical for any thread count.
+inline constexpr std::int64_t kMinParallelBlocks = 4, kTileRows = 64, kTileCols = 240;
+
+template <class T>
+inline void conv2d_forward_tiled(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, Workspace& ws,
+                                 const ChannelAffine<T>* epilogue) {
+  const Im2colShape g1 = [&] {  // one channel
+    Im2colShape g = p.im2col_shape();
+    g.C = 1;
+    return g;
+  }();
+  const std::int64_t G = p.groups, Cg = p.c_per_group(), Kg = p.k_per_group(), RS = p.R * p.S;
+  const std::int64_t HW = p.H * p.W, OHW = p.out_h() * p.out_w(), CRS = Cg * RS;
+  const std::int64_t nb = samples_per_gemm(p), blocks = (p.N + nb - 1) / nb;
+  const bool direct = p.is_pointwise() && nb == 1;  // B is x itself
+  const std::int64_t col_elems = direct ? 0 : CRS * nb * OHW, tmp_elems = nb > 1 ? Kg * nb * OHW : 0;
+  ws.reserve_slots(1);
+  T* const col = ws.get<T>(0, col_elems + tmp_elems);
+  T* const tmp = col + col_elems;
+  const std::int64_t row_tiles = (Kg + kTileRows - 1) / kTileRows;
+#pragma omp parallel
+  for (std::int64_t blk = 0; blk < blocks; ++blk) {
+    const std::int64_t n0 = blk * nb, m = std::min(nb, p.N - n0), cols = m * OHW;
+    const std::int64_t col_tiles = (cols + kTileCols - 1) / kTileCols;
+    for (std::int64_t gi = 0; gi < G; ++gi) {
+      if (!direct) {
+#pragma omp for schedule(static)
+        for (std::int64_t i = 0; i < m * Cg; ++i) {  // channel i % Cg of sample n0 + i / Cg
+          const std::int64_t j = i / Cg, c = i % Cg;
+          im2col(x + ((n0 + j) * p.C + gi * Cg + c) * HW, g1, col + c * RS * cols + j * OHW, cols);
+        }
+      }
+      const T* B = direct ? x + (n0 * p.C + gi * Cg) * HW : col;  // [CRS, cols]
+      T* C = m == 1 ? y + (n0 * p.K + gi * Kg) * OHW : tmp;      // [Kg, cols]
+      const T* Wg = w + gi * Kg * CRS;
+#pragma omp for schedule(static)
+      for (std::int64_t t = 0; t < row_tiles * col_tiles; ++t) {
+        const std::int64_t r0 = (t / col_tiles) * kTileRows, c0 = (t % col_tiles) * kTileCols;
+        gemm_rowmajor<T>(Trans::no, Trans::no, std::min(kTileRows, Kg - r0), std::min(kTileCols, cols - c0), CRS,
+                         Wg + r0 * CRS, CRS, B + c0, cols, T(0), C + r0 * cols + c0, cols);
+      }
+      if (m > 1) {
+#pragma omp for schedule(static)
+        for (std::int64_t i = 0; i < m * Kg; ++i) {
+          const std::int64_t j = i / Kg, k = i % Kg;
+          std::copy(tmp + k * cols + j * OHW, tmp + k * cols + (j + 1) * OHW, y + ((n0 + j) * p.K + gi * Kg + k) * OHW);
+        }
+      }
+    }
+    if (bias || epilogue) {
+#pragma omp for schedule(static)
+      for (std::int64_t i = 0; i < m * p.K; ++i) {
+        const std::int64_t k = i % p.K;
+        T* yk = y + (n0 * p.K + i) * OHW;
+        if (bias) {
+          const T bk = bias[k];
+          for (std::int64_t e = 0; e < OHW; ++e) yk[e] += bk;
+        }
+        apply_channel_affine(epilogue, k, yk, OHW);
+      }
+    }
+  }
+}
+
 }  // namespace detail
 
 // y = conv(x, w) + b.  x: [N, C, H, W], w: [K, C/G, R, S], bias: [K] or nullptr, y: [N, K, OH, OW]
@@ -115,6 +182,7 @@ inline void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const 
   const std::int64_t G = p.groups, Cg = p.c_per_group(), Kg = p.k_per_group();
   const std::int64_t HW = p.H * p.W, OHW = p.out_h() * p.out_w(), CRS = p.im2col_shape().col_rows();
   const std::int64_t nb = detail::samples_per_gemm(p), blocks = (p.N + nb - 1) / nb;
+  if (blocks < detail::kMinParallelBlocks) return detail::conv2d_forward_tiled(p, x, w, bias, y, ws, epilogue);
   const bool direct = p.is_pointwise() && nb == 1;  // B is x itself
   const std::int64_t col_elems = CRS * nb * OHW, tmp_elems = nb > 1 ? Kg * nb * OHW : 0;
   if (!direct) detail::reserve_per_thread<T>(ws, col_elems + tmp_elems);
