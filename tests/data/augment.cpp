@@ -215,8 +215,8 @@ TEST_CASE("compute_normalization: exact mean and std of pixel/255; normalize_pix
   std::fill_n(d.images.data(), kImagePixels, std::uint8_t{0});
   std::fill_n(d.images.data() + kImagePixels, kImagePixels, std::uint8_t{255});
   const Normalization n = compute_normalization(d);
-  CHECK(n.mean == Approx(0.5));
-  CHECK(n.std == Approx(0.5));
+  CHECK(n.mean[0] == Approx(0.5));
+  CHECK(n.std[0] == Approx(0.5));
   const std::uint8_t px[3] = {0, 255, 51};
   float out[3];
   normalize_pixels(px, out, 3, n);

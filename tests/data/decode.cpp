@@ -1,36 +1,18 @@
-// Image decoding to grayscale, resizing, and the errors for bad image bytes.
+// Image decoding to gray or RGB, every stb format, resizing with its aspect rule, and the errors for bad image bytes.
 #include "moodnet/data/image_decode.hpp"
 
 #include <catch2/catch.hpp>
 
 #include "moodnet/data/resize.hpp"
+#include "encode.hpp"
 #include "support.hpp"
-
-#define STB_IMAGE_WRITE_STATIC
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wall"
-#pragma GCC diagnostic ignored "-Wextra"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#include <stb_image_write.h>
-#pragma GCC diagnostic pop
 
 using namespace moodnet;
 using namespace moodnet::data;
+using moodnet::test::encode;
 using moodnet::test::require_error_naming;
 
 namespace {
-std::string encode(const char* format, int w, int h, int comp, const std::vector<std::uint8_t>& px) {
-  std::string out;
-  auto sink = [](void* ctx, void* data, int size) { static_cast<std::string*>(ctx)->append(static_cast<char*>(data), size); };
-  const std::string f = format;
-  if (f == "png") stbi_write_png_to_func(sink, &out, w, h, comp, px.data(), w * comp);
-  if (f == "bmp") stbi_write_bmp_to_func(sink, &out, w, h, comp, px.data());
-  if (f == "tga") stbi_write_tga_to_func(sink, &out, w, h, comp, px.data());
-  if (f == "jpg") stbi_write_jpg_to_func(sink, &out, w, h, comp, px.data(), 100);
-  REQUIRE(!out.empty());
-  return out;
-}
 GrayImage decode(const std::string& bytes, const std::string& name = "img") {
   return decode_gray(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), name);
 }
@@ -131,4 +113,96 @@ TEST_CASE("resize_gray: area averaging when shrinking, bilinear when enlarging, 
   const auto px = gradient(48, 48);
   resize_gray(px.data(), 48, 48, out.data(), 48, 48);
   CHECK(out == px);
+}
+
+namespace {
+Image decode_as(const std::string& bytes, int channels, const std::string& name = "img") {
+  return decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), name, channels);
+}
+// A 1x1 GIF without transparency whose one pixel is colour 0 of a 2-entry global table:
+// (200, 100, 50). LZW with minimum code size 2: clear (4), index 0, end (5) in 3-bit codes = 44 01.
+std::string gif_1x1() {
+  const unsigned char b[] = {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0x80, 0, 0,  // screen, global table of 2
+                             200, 100, 50, 0, 0, 255,                                  // the table
+                             0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0,                          // image descriptor
+                             2, 2, 0x44, 0x01, 0,                                      // LZW data
+                             0x3B};
+  return std::string(reinterpret_cast<const char*>(b), sizeof b);
+}
+}  // namespace
+
+TEST_CASE("decode_image: colour kept as R, G, B planes; gray replicated; as stored picks 1 or 3", "[data][decode]") {
+  // 3x2 RGB with distinct values per pixel and channel.
+  std::vector<std::uint8_t> planar(3 * 6);
+  for (std::size_t i = 0; i < planar.size(); ++i) planar[i] = static_cast<std::uint8_t>(10 + 13 * i);
+  const auto rgb = test::interleave(planar, 2, 3);
+  for (const char* f : {"png", "bmp", "tga"}) {
+    INFO(f);
+    const Image img = decode_as(encode(f, 3, 2, 3, rgb), 3);
+    CHECK(img.shape() == ImageShape{3, 2, 3});
+    CHECK(img.pixels == planar);
+    CHECK(decode_as(encode(f, 3, 2, 3, rgb), 0).channels == 3);  // colour file, as stored
+  }
+  CHECK(decode_as(test::ppm(3, 2, rgb), 3).pixels == planar);
+  // A gray file asked for 3 channels: the plane three times; as stored it stays 1 channel.
+  const std::vector<std::uint8_t> gray{1, 2, 3, 4, 5, 6};
+  const Image g3 = decode_as(test::pgm(3, 2, gray), 3);
+  CHECK(g3.pixels == std::vector<std::uint8_t>{1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6});
+  CHECK(decode_as(test::pgm(3, 2, gray), 0).channels == 1);
+  // RGBA -> RGB drops alpha; gray+alpha -> gray (and counts as gray when as stored).
+  const std::vector<std::uint8_t> rgba{255, 0, 0, 7, 0, 0, 255, 128};
+  CHECK(decode_as(encode("png", 2, 1, 4, rgba), 3).pixels == std::vector<std::uint8_t>{255, 0, 0, 0, 0, 255});
+  const std::vector<std::uint8_t> ga{90, 1, 180, 255};
+  const Image gray_alpha = decode_as(encode("png", 2, 1, 2, ga), 0);
+  CHECK(gray_alpha.channels == 1);
+  CHECK(gray_alpha.pixels == std::vector<std::uint8_t>{90, 180});
+  require_error_naming([&] { decode_as(test::pgm(3, 2, gray), 2, "x/two.pgm"); }, {"x/two.pgm", "channels"});
+}
+
+TEST_CASE("decode_image: GIF and 16-bit PGM (high byte kept) decode; probe_image_file reads the header",
+          "[data][decode]") {
+  const Image gif = decode_as(gif_1x1(), 0, "one.gif");
+  CHECK(gif.shape() == ImageShape{3, 1, 1});
+  CHECK(gif.pixels == std::vector<std::uint8_t>{200, 100, 50});
+  CHECK(decode_as(gif_1x1(), 1).pixels == std::vector<std::uint8_t>{luma_bt601(200, 100, 50)});
+  std::string pgm16 = "P5\n2 1\n65535\n";
+  pgm16 += std::string("\x12\x34\xAB\xCD", 4);
+  CHECK(decode_as(pgm16, 1).pixels == std::vector<std::uint8_t>{0x12, 0xAB});
+
+  test::TempDir tmp;
+  test::write_bytes(tmp / "a.png", encode("png", 5, 3, 3, std::vector<std::uint8_t>(45, 9)));
+  test::write_bytes(tmp / "b.pgm", test::pgm(7, 2, std::vector<std::uint8_t>(14, 1)));
+  test::write_bytes(tmp / "c.txt", "not an image");
+  test::write_bytes(tmp / "empty.png", "");
+  const ImageInfo a = probe_image_file(tmp / "a.png", "a.png"), b = probe_image_file(tmp / "b.pgm", "b.pgm");
+  CHECK((a.width == 5 && a.height == 3 && a.channels == 3));
+  CHECK((b.width == 7 && b.height == 2 && b.channels == 1));
+  require_error_naming([&] { probe_image_file(tmp / "c.txt", "dir/c.txt"); }, {"dir/c.txt", "cannot decode"});
+  require_error_naming([&] { probe_image_file(tmp / "empty.png", "dir/empty.png"); }, {"dir/empty.png", "0 bytes"});
+  require_error_naming([&] { probe_image_file(tmp / "nope.png", "dir/nope.png"); }, {"dir/nope.png", "no such file"});
+}
+
+TEST_CASE("resize_image: crop keeps the aspect (centred window), stretch distorts; same per channel", "[data][resize]") {
+  // 40 wide x 20 high, pixel = 6 x, in two channels (the second + 1).
+  std::vector<std::uint8_t> src(2 * 20 * 40);
+  for (int c = 0; c < 2; ++c)
+    for (int y = 0; y < 20; ++y)
+      for (int x = 0; x < 40; ++x) src[static_cast<std::size_t>((c * 20 + y) * 40 + x)] = static_cast<std::uint8_t>(6 * x + c);
+  std::vector<std::uint8_t> out(2 * 10 * 10);
+  // crop: the centred 20x20 window (columns 10..29), halved: out x = mean(6 (10 + 2x), 6 (11 + 2x)) = 63 + 12 x.
+  resize_image(src.data(), 2, 20, 40, out.data(), 10, 10, ResizeMode::crop);
+  for (int c = 0; c < 2; ++c)
+    for (int y = 0; y < 10; ++y)
+      for (int x = 0; x < 10; ++x) REQUIRE(int(out[static_cast<std::size_t>((c * 10 + y) * 10 + x)]) == 63 + 12 * x + c);
+  // stretch: 4 columns per output column: mean(6 (4x .. 4x+3)) = 24 x + 9.
+  resize_image(src.data(), 2, 20, 40, out.data(), 10, 10, ResizeMode::stretch);
+  for (int x = 0; x < 10; ++x) CHECK(int(out[static_cast<std::size_t>(5 * 10 + x)]) == 24 * x + 9);
+  // The window: wide sources lose columns, tall ones rows, equal aspects nothing.
+  const CropBox wide = centre_crop_box(20, 40, 10, 10), tall = centre_crop_box(41, 10, 8, 4),
+                same = centre_crop_box(30, 60, 15, 30);
+  CHECK((wide.y0 == 0 && wide.x0 == 10 && wide.h == 20 && wide.w == 20));
+  CHECK((tall.y0 == 10 && tall.x0 == 0 && tall.h == 20 && tall.w == 10));
+  CHECK((same.y0 == 0 && same.x0 == 0 && same.h == 30 && same.w == 60));
+  CHECK(parse_resize_mode("stretch") == ResizeMode::stretch);
+  require_error_naming([] { parse_resize_mode("squash"); }, {"squash"});
 }

@@ -46,8 +46,8 @@ TEST_CASE("FER-2013 folders: counts per class and split, unique keys, no resizin
   CHECK(keys.count("train/angry/Training_8475486.jpg") == 1);
   CHECK(keys.count("train/surprise/Training_8475486.jpg") == 1);
   const Normalization n = compute_normalization(train);
-  CHECK(n.mean == Approx(0.508).margin(0.01));
-  CHECK(n.std == Approx(0.255).margin(0.01));
+  CHECK(n.mean[0] == Approx(0.508).margin(0.01));
+  CHECK(n.std[0] == Approx(0.255).margin(0.01));
   // The documented blank image: test/angry/PublicTest_5543497.jpg is one gray level.
   for (std::int64_t i = 0; i < pub.size(); ++i)
     if (pub.keys[static_cast<std::size_t>(i)] == "test/angry/PublicTest_5543497.jpg") {

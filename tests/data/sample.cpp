@@ -49,8 +49,8 @@ TEST_CASE("bundled sample: 20 train and 5+5 test images per class, byte-for-byte
   CHECK(train.keys[0] == "train/angry/Training_10118481.jpg");
   // Normalisation statistics of a face sample are in FER-2013's usual range (mean ~0.5, std ~0.25).
   const Normalization n = compute_normalization(train);
-  CHECK(n.mean == Approx(0.5).margin(0.08));
-  CHECK(n.std == Approx(0.25).margin(0.06));
+  CHECK(n.mean[0] == Approx(0.5).margin(0.08));
+  CHECK(n.std[0] == Approx(0.25).margin(0.06));
   // A stratified 10 % slice keeps every class: 2 of 20 each.
   const auto [rest, val] = split_stratified(train, 0.1, 42);
   CHECK(val.class_counts() == std::vector<std::int64_t>(7, 2));

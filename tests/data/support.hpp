@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-
 #include "moodnet/data/dataset.hpp"
 #include "../support/temp_dir.hpp"
 

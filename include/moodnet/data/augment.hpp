@@ -1,11 +1,19 @@
 #pragma once
-// Per-sample training augmentation of one grayscale image, seeded.
+// Per-sample training augmentation of one image of any size and channel count, seeded.
 //
-// augment_sample() turns a uint8 [48, 48] image into a normalised float [48, 48] image:
+// augment_sample() turns a uint8 [C, H, W] image into a normalised float [C, h, w] image, where
+// h x w is the training crop (c x c) or the stored H x W:
 //
-//   pixel/255 -> crop (pad p + random crop, or random resized crop) -> horizontal flip
-//   -> random affine (rotation, scale, translation; bilinear) -> brightness/contrast jitter
-//   -> normalise (x - mean) / std -> random erasing (fill 0 = the mean, or N(0,1) noise)
+//   pixel/255 -> training crop (random c x c window of the stored image) -> crop (pad p + random
+//   crop, or random resized crop) -> horizontal flip -> random affine (rotation, scale,
+//   translation; bilinear) -> brightness/contrast jitter -> normalise (x - mean[c]) / std[c]
+//   -> random erasing (fill 0 = the mean, or N(0,1) noise)
+//
+// Every channel gets the same geometry (one draw per sample, applied to each plane); jitter scales
+// all channels alike about the mean of all the image's values. Pixel magnitudes of a recipe
+// (crop_padding, translate_px) are given for images of side `reference_size` and scale with the
+// side actually augmented (min(h, w)): the FER-2013 recipe's 4 px at 48 is 3 px at 32 and 19 px
+// at 224. Angles, zoom factors and area fractions need no scaling.
 //
 // All randomness comes from the Rng passed in; the loader gives each sample its own stream derived
 // from (seed, epoch, position in the epoch), so results never depend on threads.
@@ -18,6 +26,7 @@
 #include "moodnet/core/error.hpp"
 #include "moodnet/core/rng.hpp"
 #include "moodnet/data/dataset.hpp"
+#include "moodnet/data/image_shape.hpp"
 #include "moodnet/data/normalize.hpp"
 
 namespace moodnet::data {
@@ -27,9 +36,12 @@ enum class Border { edge, zero };
 enum class CropMode { none, pad, resized };
 
 struct AugmentConfig {
-  // Crop: pad `crop_padding` px on every side and take a random 48x48 window (shift of up to
-  // ±padding px), or a random resized crop (area fraction and aspect ratio ranges, scaled back
-  // to 48x48 bilinearly).
+  // The image side the pixel magnitudes below (crop_padding, translate_px) are meant for; they are
+  // scaled by side / reference_size for another side. 0 = use them as given, at any size.
+  int reference_size = 0;
+  // Crop: pad `crop_padding` px on every side and take a random window of the image's size (shift
+  // of up to ±padding px), or a random resized crop (area fraction and aspect ratio ranges,
+  // scaled back to the image's size bilinearly).
   CropMode crop = CropMode::none;
   int crop_padding = 0;
   double resized_area_min = 0.8, resized_area_max = 1.0;
@@ -57,9 +69,12 @@ struct AugmentConfig {
   // The CPU-budget recipe for FER-2013 (../shared/research/fer2013-records.md §3): pad-4 random
   // crop, hflip 0.5, affine p 0.5 (±10°, scale 0.9-1.1; no extra translation, the crop already
   // shifts ±4 px), brightness/contrast ±0.2 with p 0.5, random erasing p 0.5 of 2-25 % of the
-  // area; then scaled by `strength` (see scaled()).
+  // area; then scaled by `strength` (see scaled()). Pixel magnitudes are for 48 px and scale with
+  // the image size, so it serves as a general recipe; set hflip_p = 0 where a mirror image
+  // changes the class (digits, text).
   static AugmentConfig fer2013(double strength = 1.0) {
     AugmentConfig c;
+    c.reference_size = 48;
     c.crop = CropMode::pad;
     c.crop_padding = 4;
     c.hflip_p = 0.5;
@@ -111,8 +126,9 @@ struct AugmentConfig {
     prob(affine_p, "affine_p");
     prob(jitter_p, "jitter_p");
     prob(erase_p, "erase_p");
-    MOODNET_CHECK(crop_padding >= 0 && crop_padding <= kImageSize, "AugmentConfig.crop_padding must be in [0, 48], got ",
-                  crop_padding);
+    MOODNET_CHECK(reference_size >= 0, "AugmentConfig.reference_size must be >= 0, got ", reference_size);
+    MOODNET_CHECK(crop_padding >= 0 && (reference_size == 0 || crop_padding <= reference_size),
+                  "AugmentConfig.crop_padding must be in [0, reference_size ", reference_size, "], got ", crop_padding);
     MOODNET_CHECK(resized_area_min > 0 && resized_area_min <= resized_area_max && resized_area_max <= 1,
                   "AugmentConfig.resized_area range must satisfy 0 < min <= max <= 1, got ", resized_area_min, "..",
                   resized_area_max);
@@ -121,8 +137,8 @@ struct AugmentConfig {
     MOODNET_CHECK(rotate_deg >= 0 && rotate_deg <= 180, "AugmentConfig.rotate_deg must be in [0, 180], got ", rotate_deg);
     MOODNET_CHECK(scale_min > 0 && scale_min <= scale_max, "AugmentConfig.scale range must satisfy 0 < min <= max, got ",
                   scale_min, "..", scale_max);
-    MOODNET_CHECK(translate_px >= 0 && translate_px <= kImageSize, "AugmentConfig.translate_px must be in [0, 48], got ",
-                  translate_px);
+    MOODNET_CHECK(translate_px >= 0 && (reference_size == 0 || translate_px <= reference_size),
+                  "AugmentConfig.translate_px must be in [0, reference_size ", reference_size, "], got ", translate_px);
     MOODNET_CHECK(brightness >= 0 && brightness < 1 && contrast >= 0 && contrast < 1,
                   "AugmentConfig.brightness/contrast must be in [0, 1), got ", brightness, ", ", contrast);
     MOODNET_CHECK(erase_area_min >= 0 && erase_area_min <= erase_area_max && erase_area_max <= 1,
@@ -222,40 +238,66 @@ inline void erase_rect(float* img, int h, int w, int y0, int x0, int eh, int ew,
 
 // ---- the per-sample pipeline -------------------------------------------------------------------
 
-// src: uint8 [48, 48]; out: float [48, 48], normalised. cfg must be valid (cfg.validate()).
-inline void augment_sample(const std::uint8_t* src, float* out, const AugmentConfig& cfg, const Normalization& norm,
-                           Rng& rng) {
-  constexpr int S = kImageSize;
-  constexpr int N = S * S;
-  float a[N], b[N];
-  for (int i = 0; i < N; ++i) a[i] = static_cast<float>(src[i]) * (1.0f / 255.0f);
-  float* cur = a;
-  float* tmp = b;
+// src: uint8 [C, H, W] of `shape`; out: float [C, h, w], normalised per channel, where h = w = crop
+// when 0 < crop (a random crop x crop window of the stored image, crop <= min(H, W)) and h x w =
+// H x W when crop is 0. cfg must be valid (cfg.validate()); norm has one value or C.
+inline void augment_sample(const std::uint8_t* src, const ImageShape& shape, int crop, float* out,
+                           const AugmentConfig& cfg, const Normalization& norm, Rng& rng) {
+  const int C = shape.channels;
+  const bool cropping = crop > 0 && (crop < shape.height || crop < shape.width);
+  const int H = cropping ? crop : shape.height, W = cropping ? crop : shape.width;
+  const int P = H * W;  // pixels per channel
+  MOODNET_ASSERT(!cropping || (crop <= shape.height && crop <= shape.width));
+  thread_local std::vector<float> buf_a, buf_b;  // per-thread scratch [C, H, W], kept between calls
+  buf_a.resize(static_cast<std::size_t>(C) * P);
+  buf_b.resize(static_cast<std::size_t>(C) * P);
+  float* cur = buf_a.data();
+  float* tmp = buf_b.data();
   auto swap_bufs = [&] { std::swap(cur, tmp); };
+  auto per_channel = [&](auto&& f) {
+    for (int c = 0; c < C; ++c) f(cur + static_cast<std::ptrdiff_t>(c) * P, tmp + static_cast<std::ptrdiff_t>(c) * P);
+  };
 
+  int y0 = 0, x0 = 0;  // the training crop's window
+  if (cropping) {
+    y0 = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(shape.height - H + 1)));
+    x0 = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(shape.width - W + 1)));
+  }
+  for (int c = 0; c < C; ++c)
+    for (int y = 0; y < H; ++y) {
+      const std::uint8_t* row = src + c * shape.plane() + static_cast<std::int64_t>(y0 + y) * shape.width + x0;
+      float* dst = cur + static_cast<std::ptrdiff_t>(c) * P + static_cast<std::ptrdiff_t>(y) * W;
+      for (int x = 0; x < W; ++x) dst[x] = static_cast<float>(row[x]) * (1.0f / 255.0f);
+    }
+
+  // Pixel magnitudes scale with the side augmented (exactly 1 at the reference size).
+  const double px = cfg.reference_size > 0 ? static_cast<double>(std::min(H, W)) / cfg.reference_size : 1.0;
   if (cfg.crop == CropMode::pad && cfg.crop_padding > 0) {
-    const int p = cfg.crop_padding;
+    const int p = static_cast<int>(std::lround(cfg.crop_padding * px));
     const int dy = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(2 * p + 1))) - p;
     const int dx = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(2 * p + 1))) - p;
-    crop_shifted(cur, tmp, S, S, dy, dx, cfg.border);
+    per_channel([&](float* a, float* b) { crop_shifted(a, b, H, W, dy, dx, cfg.border); });
     swap_bufs();
   } else if (cfg.crop == CropMode::resized) {
-    const double area = rng.uniform(cfg.resized_area_min, cfg.resized_area_max) * N;
+    const double area = rng.uniform(cfg.resized_area_min, cfg.resized_area_max) * P;
     const double ratio = std::exp(rng.uniform(std::log(cfg.resized_aspect_min), std::log(cfg.resized_aspect_max)));
-    const double cw = std::min<double>(S, std::sqrt(area * ratio)), ch = std::min<double>(S, std::sqrt(area / ratio));
-    const double x0 = rng.uniform(0.0, S - cw), y0 = rng.uniform(0.0, S - ch);
-    warp_affine(cur, S, S, tmp, S, S, crop_resize_map(y0, x0, ch, cw, S, S), Border::edge);
+    const double cw = std::min<double>(W, std::sqrt(area * ratio)), ch = std::min<double>(H, std::sqrt(area / ratio));
+    const double cx0 = rng.uniform(0.0, W - cw), cy0 = rng.uniform(0.0, H - ch);
+    const Affine m = crop_resize_map(cy0, cx0, ch, cw, H, W);
+    per_channel([&](float* a, float* b) { warp_affine(a, H, W, b, H, W, m, Border::edge); });
     swap_bufs();
   }
-  if (cfg.hflip_p > 0 && rng.bernoulli(cfg.hflip_p)) hflip(cur, S, S);
+  if (cfg.hflip_p > 0 && rng.bernoulli(cfg.hflip_p)) per_channel([&](float* a, float*) { hflip(a, H, W); });
   if (cfg.affine_p > 0 && rng.bernoulli(cfg.affine_p)) {
     const double angle = rng.uniform(-cfg.rotate_deg, cfg.rotate_deg);
     const double scale = rng.uniform(cfg.scale_min, cfg.scale_max);
-    const double tx = rng.uniform(-cfg.translate_px, cfg.translate_px);
-    const double ty = rng.uniform(-cfg.translate_px, cfg.translate_px);
-    warp_affine(cur, S, S, tmp, S, S, affine_about_centre(angle, scale, tx, ty, S, S), cfg.border);
+    const double tx = rng.uniform(-cfg.translate_px * px, cfg.translate_px * px);
+    const double ty = rng.uniform(-cfg.translate_px * px, cfg.translate_px * px);
+    const Affine m = affine_about_centre(angle, scale, tx, ty, H, W);
+    per_channel([&](float* a, float* b) { warp_affine(a, H, W, b, H, W, m, cfg.border); });
     swap_bufs();
   }
+  const int N = C * P;
   if (cfg.jitter_p > 0 && rng.bernoulli(cfg.jitter_p)) {
     const float bright = static_cast<float>(1.0 + rng.uniform(-cfg.brightness, cfg.brightness));
     const float contrast = static_cast<float>(1.0 + rng.uniform(-cfg.contrast, cfg.contrast));
@@ -264,16 +306,26 @@ inline void augment_sample(const std::uint8_t* src, float* out, const AugmentCon
     mean = mean / N * bright;
     for (int i = 0; i < N; ++i) cur[i] = std::clamp((cur[i] * bright - mean) * contrast + mean, 0.0f, 1.0f);
   }
-  for (int i = 0; i < N; ++i) out[i] = norm.apply(cur[i]);
-  if (cfg.erase_p > 0 && rng.bernoulli(cfg.erase_p)) {
-    const double area = rng.uniform(cfg.erase_area_min, cfg.erase_area_max) * N;
-    const double ratio = std::exp(rng.uniform(std::log(cfg.erase_aspect_min), std::log(cfg.erase_aspect_max)));
-    const int eh = std::clamp(static_cast<int>(std::lround(std::sqrt(area / ratio))), 0, S);
-    const int ew = std::clamp(static_cast<int>(std::lround(std::sqrt(area * ratio))), 0, S);
-    const int y0 = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(S - eh + 1)));
-    const int x0 = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(S - ew + 1)));
-    erase_rect(out, S, S, y0, x0, eh, ew, 0.0f, cfg.erase_random_fill ? &rng : nullptr);
+  for (int c = 0; c < C; ++c) {
+    const float m = norm.mean_of(c), sd = norm.std_of(c);
+    for (int i = c * P; i < (c + 1) * P; ++i) out[i] = (cur[i] - m) / sd;
   }
+  if (cfg.erase_p > 0 && rng.bernoulli(cfg.erase_p)) {
+    const double area = rng.uniform(cfg.erase_area_min, cfg.erase_area_max) * P;
+    const double ratio = std::exp(rng.uniform(std::log(cfg.erase_aspect_min), std::log(cfg.erase_aspect_max)));
+    const int eh = std::clamp(static_cast<int>(std::lround(std::sqrt(area / ratio))), 0, H);
+    const int ew = std::clamp(static_cast<int>(std::lround(std::sqrt(area * ratio))), 0, W);
+    const int ey = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(H - eh + 1)));
+    const int ex = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(W - ew + 1)));
+    for (int c = 0; c < C; ++c)
+      erase_rect(out + static_cast<std::ptrdiff_t>(c) * P, H, W, ey, ex, eh, ew, 0.0f, cfg.erase_random_fill ? &rng : nullptr);
+  }
+}
+
+// FER-2013's form: src uint8 [48, 48] -> out float [48, 48] (kFer2013Shape, no training crop).
+inline void augment_sample(const std::uint8_t* src, float* out, const AugmentConfig& cfg, const Normalization& norm,
+                           Rng& rng) {
+  augment_sample(src, kFer2013Shape, 0, out, cfg, norm, rng);
 }
 
 }  // namespace moodnet::data

@@ -1,15 +1,18 @@
 #pragma once
-// Dataset: a labelled set of 48x48 grayscale images held in memory.
+// Dataset: a labelled set of images held in memory.
 //
-//   images  uint8 [N, 48, 48]   one contiguous buffer (all of FER-2013 is ~83 MB)
+//   images  uint8 [N, C, H, W]  one contiguous buffer, C = 1 (gray) or 3 (RGB), planar; its size
+//                               is N*C*H*W bytes, checked before allocating (memory.hpp)
 //   labels  int32 [N]           class index into class_names
-//   keys    N strings           where each image came from: "train/happy/Training_123.jpg" or
-//                               "csv line 17"; unique within a dataset
+//   keys    N strings           where each image came from: "train/happy/Training_123.jpg",
+//                               "csv line 17" or "train-images-idx3-ubyte[5]"; unique within a dataset
 //
 // plus the class names in index order and a LoadReport (counts of loaded, resized and skipped items).
+// FER-2013 is held at 1 x 48 x 48 (kFer2013Shape): all of it is 83 MB.
 #include <algorithm>
 #include <cstdint>
 #include <iostream>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,11 +20,15 @@
 #include "moodnet/core/error.hpp"
 #include "moodnet/core/rng.hpp"
 #include "moodnet/core/tensor.hpp"
+#include "moodnet/data/image_shape.hpp"
+#include "moodnet/data/memory.hpp"
 
 namespace moodnet::data {
 
-inline constexpr int kImageSize = 48;  // FER-2013 images are 48x48
-inline constexpr std::int64_t kImagePixels = std::int64_t{kImageSize} * kImageSize;
+// FER-2013's stored side and pixels per image (kFer2013Shape). Only FER-2013 code and the
+// FER-only call sites use these; everything else reads the shape from the Dataset.
+inline constexpr int kImageSize = kFer2013Shape.height;
+inline constexpr std::int64_t kImagePixels = kFer2013Shape.numel();
 
 // FER-2013's classes in moodnet's index order (alphabetical folder order, DESIGN.md contract 3).
 inline const std::vector<std::string>& fer2013_class_names() {
@@ -41,7 +48,7 @@ struct SkippedItem {
 struct LoadReport {
   std::string source;                 // folder or file loaded
   std::int64_t loaded = 0;            // images in the dataset
-  std::int64_t resized = 0;           // images that were not 48x48 and were resized
+  std::int64_t resized = 0;           // images not stored at the dataset's size, resized to it
   std::vector<SkippedItem> skipped;   // items left out under BadItemPolicy::skip
   std::vector<std::string> warnings;  // e.g. empty class folders under the skip policy
   double seconds = 0;                 // wall time of the load
@@ -58,7 +65,7 @@ inline void warn_skipped(const LoadReport& r, std::size_t max_lines = 20) {
 }
 
 struct Dataset {
-  Tensor<std::uint8_t> images;  // [N, 48, 48]
+  Tensor<std::uint8_t> images;  // [N, C, H, W]
   Tensor<std::int32_t> labels;  // [N]
   std::vector<std::string> keys;
   std::vector<std::string> class_names;
@@ -66,8 +73,17 @@ struct Dataset {
 
   std::int64_t size() const { return static_cast<std::int64_t>(keys.size()); }
   int num_classes() const { return static_cast<int>(class_names.size()); }
-  // Pixels of image i, row-major 48x48.
-  const std::uint8_t* image(std::int64_t i) const { return images.data() + i * kImagePixels; }
+  // The stored shape of every image ({0, 0, 0} for a default-constructed Dataset).
+  ImageShape shape() const {
+    if (images.rank() != 4) return {0, 0, 0};
+    return {static_cast<int>(images.dim(1)), static_cast<int>(images.dim(2)), static_cast<int>(images.dim(3))};
+  }
+  int channels() const { return shape().channels; }
+  // Bytes of one image: C * H * W.
+  std::int64_t image_numel() const { return images.rank() == 4 ? images.dim(1) * images.dim(2) * images.dim(3) : 0; }
+  // Pixels of image i, planar [C, H, W].
+  const std::uint8_t* image(std::int64_t i) const { return images.data() + i * image_numel(); }
+  std::uint8_t* image(std::int64_t i) { return images.data() + i * image_numel(); }
   int label(std::int64_t i) const { return labels[i]; }
 
   // Images per class, indexed by class.
@@ -77,13 +93,14 @@ struct Dataset {
     return c;
   }
 
-  // A new dataset holding items `indices` (in that order) and the same class names.
+  // A new dataset holding items `indices` (in that order), the same shape and class names.
   Dataset subset(const std::vector<std::int64_t>& indices) const {
-    Dataset d = with_capacity(class_names, static_cast<std::int64_t>(indices.size()));
+    Dataset d = with_capacity(class_names, static_cast<std::int64_t>(indices.size()), shape(), report.source);
+    const std::int64_t m = image_numel();
     for (std::size_t k = 0; k < indices.size(); ++k) {
       const std::int64_t i = indices[k];
       MOODNET_CHECK(i >= 0 && i < size(), "subset index ", i, " out of range for a dataset of ", size(), " images");
-      std::copy_n(image(i), kImagePixels, d.images.data() + static_cast<std::int64_t>(k) * kImagePixels);
+      std::copy_n(image(i), m, d.images.data() + static_cast<std::int64_t>(k) * m);
       d.labels[static_cast<std::int64_t>(k)] = labels[i];
       d.keys[k] = keys[i];
     }
@@ -92,13 +109,24 @@ struct Dataset {
     return d;
   }
 
-  // An empty-valued dataset of n images (zero pixels, label 0, empty keys) to be filled in.
-  static Dataset with_capacity(std::vector<std::string> class_names, std::int64_t n) {
+  // An empty-valued dataset of n images of `shape` (zero pixels, label 0, empty keys) to be filled
+  // in. Checks N*C*H*W against memory first (checked_dataset_bytes; `source` names the dataset in
+  // the error) and turns an allocation failure into moodnet::Error too.
+  static Dataset with_capacity(std::vector<std::string> class_names, std::int64_t n,
+                               const ImageShape& shape = kFer2013Shape, const std::string& source = "in memory") {
+    if (n > 0) shape.validate("dataset " + source);  // an empty subset of an empty Dataset keeps {0, 0, 0}
+    const std::int64_t bytes = checked_dataset_bytes(n, shape, source);
     Dataset d;
-    d.images = Tensor<std::uint8_t>({n, kImageSize, kImageSize});
-    d.labels = Tensor<std::int32_t>({n});
-    d.keys.resize(static_cast<std::size_t>(n));
+    try {
+      d.images = Tensor<std::uint8_t>({n, shape.channels, shape.height, shape.width});
+      d.labels = Tensor<std::int32_t>({n});
+      d.keys.resize(static_cast<std::size_t>(n));
+    } catch (const std::bad_alloc&) {
+      fail("dataset ", source, ": cannot allocate ", format_bytes(static_cast<double>(bytes)), " for ", n,
+           " images of ", shape.str(), " (out of memory)");
+    }
     d.class_names = std::move(class_names);
+    d.report.source = source;
     return d;
   }
 };

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "moodnet/core/error.hpp"
+#include "moodnet/data/convert.hpp"
 #include "moodnet/data/dataset.hpp"
 #include "moodnet/data/fer2013_csv.hpp"
 #include "moodnet/data/image_folder.hpp"
@@ -37,6 +38,10 @@ inline const char* split_name(Split s) {
 struct LoadOptions {
   BadItemPolicy bad_items = BadItemPolicy::strict;
   bool warn = true;  // print skipped items to stderr
+  // The stored shape: FER-2013's own 1x48x48 by default; another shape converts every image
+  // (convert.hpp: gray replicated to RGB, resized by `resize`).
+  ImageShape shape = kFer2013Shape;
+  ResizeMode resize = ResizeMode::stretch;
 };
 
 enum class DataFormat { folders, csv };
@@ -94,8 +99,8 @@ inline DataLocation resolve_data_dir(const std::string& flag_value = {}) {
        ", or put it in ../shared/fer2013 or ./data/fer2013 (see docs/data.md)");
 }
 
-// Loads one split from an image-folder root or a fer2013.csv (see the table above). Folder
-// datasets must have FER-2013's seven class folders.
+// Loads one split from an image-folder root or a fer2013.csv (see the table above) at
+// options.shape (1x48x48 by default). Folder datasets must have FER-2013's seven class folders.
 inline Dataset load_fer2013(const DataLocation& where, Split split, const LoadOptions& options = {}) {
   if (where.format == DataFormat::csv) {
     std::vector<std::string> usages;
@@ -105,11 +110,16 @@ inline Dataset load_fer2013(const DataLocation& where, Split split, const LoadOp
       case Split::private_test: usages = {"PrivateTest"}; break;
       case Split::test: usages = {"PublicTest", "PrivateTest"}; break;
     }
-    return load_fer2013_csv(where.path, usages, {options.bad_items, options.warn});
+    Dataset d = load_fer2013_csv(where.path, usages, {options.bad_items, options.warn});
+    return options.shape == kFer2013Shape ? std::move(d) : convert_dataset(d, options.shape, options.resize);
   }
   FolderOptions fo;
   fo.bad_items = options.bad_items;
   fo.warn = options.warn;
+  fo.channels = options.shape.channels;
+  fo.height = options.shape.height;
+  fo.width = options.shape.width;
+  fo.resize = options.resize;
   fo.expected_classes = fer2013_class_names();
   if (split == Split::public_test) fo.file_prefix = "PublicTest_";
   if (split == Split::private_test) fo.file_prefix = "PrivateTest_";

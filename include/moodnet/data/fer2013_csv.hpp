@@ -194,6 +194,8 @@ inline void write_fer2013_csv(const std::filesystem::path& path,
   for (const auto& [d, usage] : parts) {
     MOODNET_CHECK(d->class_names == fer2013_class_names(), "write_fer2013_csv: dataset from ", d->report.source,
                   " does not have FER-2013's 7 classes");
+    MOODNET_CHECK(d->shape() == kFer2013Shape || d->size() == 0, "write_fer2013_csv: dataset from ", d->report.source,
+                  " holds ", d->shape().str(), " images; fer2013.csv holds 1x48x48");
     std::string line;
     for (std::int64_t i = 0; i < d->size(); ++i) {
       line = std::to_string(kClassToCsv[static_cast<std::size_t>(d->labels[i])]) + ",";

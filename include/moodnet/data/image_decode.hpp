@@ -1,7 +1,11 @@
 #pragma once
-// Decoding image files to 8-bit grayscale. This is the ONE moodnet header that includes
-// stb_image: STB_IMAGE_STATIC gives every translation unit its own private copy (ODR-safe for a
-// header-only library), and only the formats FER-style data needs are compiled in.
+// Decoding image files to 8-bit gray or RGB, planar [channels, height, width]. This is the ONE
+// moodnet header that includes stb_image: STB_IMAGE_STATIC gives every translation unit its own
+// private copy (ODR-safe for a header-only library). Every format stb_image reads is compiled in:
+// JPEG (baseline and progressive), PNG (8 and 16 bit), BMP, GIF (first frame), PSD (composite),
+// TGA, PIC, PNM (PGM/PPM, 8 and 16 bit) and Radiance HDR (tone-mapped by stb to 8 bit).
+// 16-bit samples become 8-bit (the high byte is kept); alpha is dropped (RGBA -> RGB, gray+alpha
+// -> gray), as PIL's convert("RGB") / convert("L") do.
 //
 // Every failure comes back as a moodnet::Error naming the file: stb never asserts (STBI_ASSERT
 // throws), never allocates for absurd sizes (STBI_MAX_DIMENSIONS), and a file that ends before
@@ -18,6 +22,7 @@
 #include <vector>
 
 #include "moodnet/core/error.hpp"
+#include "moodnet/data/convert.hpp"
 
 namespace moodnet::data::detail {
 // stb_image's internal assertions become exceptions: a corrupt file must never abort the program.
@@ -29,14 +34,8 @@ namespace moodnet::data::detail {
 #ifndef STBI_INCLUDE_STB_IMAGE_H
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_JPEG
-#define STBI_ONLY_PNG
-#define STBI_ONLY_BMP
-#define STBI_ONLY_PNM
-#define STBI_ONLY_TGA
 #define STBI_NO_STDIO  // we read the bytes ourselves, to name the file in every error
 #define STBI_NO_LINEAR
-#define STBI_NO_HDR
 #define STBI_MAX_DIMENSIONS (1 << 14)
 #define STBI_ASSERT(x) ((x) ? static_cast<void>(0) : ::moodnet::data::detail::stb_assert_failed(#x))
 #pragma GCC diagnostic push
@@ -56,11 +55,21 @@ namespace moodnet::data::detail {
 
 namespace moodnet::data {
 
-// A decoded grayscale image, row-major, height x width bytes.
-struct GrayImage {
-  int width = 0, height = 0;
-  std::vector<std::uint8_t> pixels;  // [height, width]
+// A decoded image, planar: channels x height x width bytes (channels 1 = gray, 3 = R, G, B planes).
+struct Image {
+  int width = 0, height = 0, channels = 1;
+  std::vector<std::uint8_t> pixels;  // [channels, height, width]
+  ImageShape shape() const { return {channels, height, width}; }
 };
+using GrayImage = Image;  // an Image with channels == 1 (decode_gray)
+
+// What a file holds, from its header: size and whether it is colour (1 = gray, 3 = colour; an
+// alpha channel is not counted).
+struct ImageInfo {
+  int width = 0, height = 0, channels = 1;
+};
+
+inline constexpr const char* kImageFormats = "JPEG/PNG/BMP/GIF/PSD/TGA/PIC/PNM/HDR";
 
 // Largest image file we read (FER-2013 files are < 3 KB; this only guards against absurd input).
 inline constexpr std::uintmax_t kMaxImageFileBytes = std::uintmax_t{256} << 20;
@@ -123,46 +132,122 @@ struct StbReader {
   }
 };
 
-// PIL's "L" conversion (ITU-R BT.601 luma in 16-bit fixed point, rounded):
-// L = (19595 R + 38470 G + 7471 B + 0x8000) >> 16.
-inline std::uint8_t luma_bt601(std::uint8_t r, std::uint8_t g, std::uint8_t b) {
-  return static_cast<std::uint8_t>((19595u * r + 38470u * g + 7471u * b + 0x8000u) >> 16);
+// 16-bit PGM/PPM (maxval > 255). stb_image 2.27 copies their big-endian samples without swapping
+// them, so its own 16 -> 8 bit step keeps the LOW byte; we load them as 16 bit and keep the high
+// byte (as stb does for 16-bit PNG). Whether this stb swaps is found once from a 1-pixel file.
+inline bool is_pnm16(const std::uint8_t* bytes, std::size_t size) {
+  if (size < 3 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return false;
+  StbReader r{bytes, size};
+  const stbi_io_callbacks cb{&StbReader::read, &StbReader::skip, &StbReader::eof};
+  return stbi_is_16_bit_from_callbacks(&cb, &r) != 0;
+}
+inline bool stb_swaps_pnm16() {
+  static const bool swaps = [] {
+    const std::uint8_t probe[] = {'P', '5', '\n', '1', ' ', '1', '\n', '6', '5', '5', '3', '5', '\n', 0x01, 0x02};
+    int w = 0, h = 0, c = 0;
+    stbi_us* v = stbi_load_16_from_memory(probe, sizeof probe, &w, &h, &c, 0);
+    const bool big_endian_read = v && v[0] == 0x0102;
+    stbi_image_free(v);
+    return big_endian_read;
+  }();
+  return swaps;
+}
+inline stbi_uc* load_pnm16_as_8bit(const stbi_io_callbacks* cb, StbReader* r, int* w, int* h, int* comp) {
+  stbi_us* v = stbi_load_16_from_callbacks(cb, r, w, h, comp, 0);
+  if (!v) return nullptr;
+  const std::size_t n = static_cast<std::size_t>(*w) * static_cast<std::size_t>(*h) * static_cast<std::size_t>(*comp);
+  auto* out = static_cast<stbi_uc*>(STBI_MALLOC(n));
+  const bool swaps = stb_swaps_pnm16();
+  for (std::size_t i = 0; i < n && out; ++i) {
+    const auto* b = reinterpret_cast<const std::uint8_t*>(v + i);  // the file's bytes when stb did not swap
+    out[i] = swaps ? static_cast<stbi_uc>(v[i] >> 8) : b[0];
+  }
+  stbi_image_free(v);
+  return out;
 }
 }  // namespace detail
 
-// Decodes JPEG, PNG, BMP, PGM/PPM or TGA bytes to 8-bit grayscale: gray images as stored, colour
-// images by BT.601 luma (as PIL's convert("L")), alpha ignored. `name` (the file path or key)
-// appears in every error message.
-inline GrayImage decode_gray(const std::uint8_t* bytes, std::size_t size, const std::string& name) {
+// Decodes image bytes (any format above) to `channels` planes: 1 = gray (colour images by BT.601
+// luma, as PIL's convert("L")), 3 = RGB (gray images replicated), 0 = as stored (1 for gray,
+// 3 for colour). `name` (the file path or key) appears in every error message.
+inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const std::string& name, int channels) {
+  MOODNET_CHECK(channels == 0 || channels == 1 || channels == 3, "decode '", name,
+                "': channels must be 0 (as stored), 1 or 3, got ", channels);
   MOODNET_CHECK(size > 0, "'", name, "' is empty (0 bytes)");
   MOODNET_CHECK(size <= kMaxImageFileBytes, "'", name, "' is too large");
   detail::StbReader reader{bytes, size};
   const stbi_io_callbacks callbacks{&detail::StbReader::read, &detail::StbReader::skip, &detail::StbReader::eof};
-  int w = 0, h = 0, channels = 0;
-  std::unique_ptr<stbi_uc, void (*)(void*)> px(
-      stbi_load_from_callbacks(&callbacks, &reader, &w, &h, &channels, 0), &stbi_image_free);
+  int w = 0, h = 0, stored = 0;
+  std::unique_ptr<stbi_uc, void (*)(void*)> px(nullptr, &stbi_image_free);
+  if (detail::is_pnm16(bytes, size)) {
+    px.reset(detail::load_pnm16_as_8bit(&callbacks, &reader, &w, &h, &stored));
+  } else {
+    px.reset(stbi_load_from_callbacks(&callbacks, &reader, &w, &h, &stored, 0));
+  }
   if (!px) {
     const char* why = stbi_failure_reason();
-    fail("cannot decode '", name, "' as an image (JPEG/PNG/BMP/PGM/PPM/TGA): ", why ? why : "unknown error");
+    fail("cannot decode '", name, "' as an image (", kImageFormats, "): ", why ? why : "unknown error");
   }
   MOODNET_CHECK(!reader.overran, "'", name, "' is truncated: the image data ends early (", size, " bytes)");
-  MOODNET_CHECK(w > 0 && h > 0 && channels >= 1 && channels <= 4, "'", name, "' has unsupported size ", w,
-                "x", h, " with ", channels, " channels");
-  GrayImage img;
+  MOODNET_CHECK(w > 0 && h > 0 && stored >= 1 && stored <= 4, "'", name, "' has unsupported size ", w, "x", h,
+                " with ", stored, " channels");
+  Image img;
   img.width = w;
   img.height = h;
+  img.channels = channels != 0 ? channels : stored <= 2 ? 1 : 3;
   const std::size_t n = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
-  img.pixels.resize(n);
-  const stbi_uc* p = px.get();
-  for (std::size_t i = 0; i < n; ++i, p += channels)  // 1: gray, 2: gray+alpha, 3: RGB, 4: RGBA
-    img.pixels[i] = channels <= 2 ? p[0] : detail::luma_bt601(p[0], p[1], p[2]);
+  img.pixels.resize(n * static_cast<std::size_t>(img.channels));
+  std::uint8_t* out = img.pixels.data();
+  const stbi_uc* p = px.get();  // interleaved; stored 1: gray, 2: gray+alpha, 3: RGB, 4: RGBA
+  if (img.channels == 1) {
+    for (std::size_t i = 0; i < n; ++i, p += stored) out[i] = stored <= 2 ? p[0] : luma_bt601(p[0], p[1], p[2]);
+  } else {
+    for (std::size_t i = 0; i < n; ++i, p += stored)
+      for (int c = 0; c < 3; ++c) out[static_cast<std::size_t>(c) * n + i] = p[stored <= 2 ? 0 : c];
+  }
   return img;
 }
 
-// Reads and decodes one image file (see decode_gray); errors name the path.
-inline GrayImage load_gray(const std::filesystem::path& path) {
+// Decodes to 8-bit gray (decode_image with channels 1).
+inline GrayImage decode_gray(const std::uint8_t* bytes, std::size_t size, const std::string& name) {
+  return decode_image(bytes, size, name, 1);
+}
+
+// Reads and decodes one image file (see decode_image); errors name the path.
+inline Image load_image(const std::filesystem::path& path, int channels) {
   const auto bytes = read_file_bytes(path);
-  return decode_gray(bytes.data(), bytes.size(), path.string());
+  return decode_image(bytes.data(), bytes.size(), path.string(), channels);
+}
+inline GrayImage load_gray(const std::filesystem::path& path) { return load_image(path, 1); }
+
+// The size and colour of an image file from its header alone (stb reads only what it needs through
+// a file-backed reader, so probing a folder of large photos costs little I/O). Throws
+// moodnet::Error naming `name` when the file cannot be opened or is not an image stb can read.
+inline ImageInfo probe_image_file(const std::filesystem::path& path, const std::string& name) {
+  std::error_code ec;
+  MOODNET_CHECK(std::filesystem::is_regular_file(path, ec), "cannot read '", name, "': ",
+                std::filesystem::is_directory(path, ec) ? "it is a folder" : "no such file");
+  MOODNET_CHECK(std::filesystem::file_size(path, ec) != 0 || ec, "'", name, "' is empty (0 bytes)");
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) fail("cannot open '", name, "': ", std::error_code(errno, std::generic_category()).message());
+  struct FileReader {
+    static int read(void* user, char* out, int n) {
+      return static_cast<int>(std::fread(out, 1, static_cast<std::size_t>(n), static_cast<std::FILE*>(user)));
+    }
+    static void skip(void* user, int n) { std::fseek(static_cast<std::FILE*>(user), n, SEEK_CUR); }
+    static int eof(void* user) { return std::feof(static_cast<std::FILE*>(user)); }
+  };
+  const stbi_io_callbacks callbacks{&FileReader::read, &FileReader::skip, &FileReader::eof};
+  ImageInfo info;
+  int stored = 0;
+  if (!stbi_info_from_callbacks(&callbacks, f.get(), &info.width, &info.height, &stored)) {
+    const char* why = stbi_failure_reason();
+    fail("cannot decode '", name, "' as an image (", kImageFormats, "): ", why ? why : "unknown format");
+  }
+  MOODNET_CHECK(info.width > 0 && info.height > 0 && stored >= 1 && stored <= 4, "'", name, "' has unsupported size ",
+                info.width, "x", info.height, " with ", stored, " channels");
+  info.channels = stored <= 2 ? 1 : 3;
+  return info;
 }
 
 }  // namespace moodnet::data

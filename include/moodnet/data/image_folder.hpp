@@ -1,13 +1,21 @@
 #pragma once
-// Image-folder datasets (the Kaggle "msambare/fer2013" layout):
+// Image-folder datasets: one sub-folder per class, any image format stb_image reads.
 //
-//   root/train/<class>/<file>      class names = sub-folder names in alphabetical order
-//   root/test/<class>/PublicTest_<id>.jpg, PrivateTest_<id>.jpg
+//   root/<split>/<class>/<file>    e.g. root/train/cat/1.jpg + root/test/cat/7.png (split named by
+//                                  the caller: "train", "test", "val", ...)
+//   root/<class>/<file>            no split folders: pass subdir "" (and hold out a slice of it
+//                                  with split_stratified)
 //
-// Each image is keyed by its path relative to root ("train/angry/Training_8475486.jpg"): FER-2013
-// has two file names that occur in two class folders, so bare file names are not unique.
-// Files whose names start with '.' (.DS_Store, ._foo) are ignored; every other entry of a class
-// folder must be a decodable image. Images that are not 48x48 are resized (see resize.hpp).
+// Class names are the sub-folder names in sorted order (DESIGN.md contract 3); a test split
+// must have its train split's classes (FolderOptions::expected_classes). Each image is keyed by
+// its path relative to root ("train/angry/Training_8475486.jpg"): FER-2013 has two file names that
+// occur in two class folders, so bare file names are not unique. Names starting with '.'
+// (.DS_Store, ._foo) are ignored; every other entry of a class folder must be a decodable image.
+//
+// The stored shape is chosen by FolderOptions: channels 1 or 3, or 0 = 3 when any image is colour;
+// a size, or 0 x 0 = the images' own size (then they must all have the same size). Images of
+// another size are resized by the aspect rule in resize.hpp (default: centre crop to the target
+// aspect, then resize). When channels or size is 0 the headers of all files are read first.
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
@@ -31,21 +39,103 @@ struct FolderOptions {
   std::vector<std::string> expected_classes;
   // Print skipped items and warnings to stderr (under BadItemPolicy::skip).
   bool warn = true;
+  // Stored channels: 1 (gray; colour files by BT.601 luma), 3 (RGB; gray files replicated), or 0
+  // (3 when any image of the split is colour, else 1).
+  int channels = 0;
+  // Stored size; 0 x 0 = the size the images have (all must agree, else an error names the first
+  // image that differs).
+  int height = 0, width = 0;
+  ResizeMode resize = ResizeMode::crop;  // aspect rule for images of another size
 };
 
-// Decodes one image file to 48x48, resizing if needed; returns true when it was resized.
-inline bool load_image_48(const std::filesystem::path& path, const std::string& name, std::uint8_t* out) {
+// Decodes one image file into `shape` (channels, then size by `mode`); returns true when it was
+// resized. `name` appears in errors.
+inline bool load_image_as(const std::filesystem::path& path, const std::string& name, const ImageShape& shape,
+                          ResizeMode mode, std::uint8_t* out) {
   const auto bytes = read_file_bytes(path);
-  const GrayImage g = decode_gray(bytes.data(), bytes.size(), name);
-  resize_gray(g.pixels.data(), g.height, g.width, out, kImageSize, kImageSize);
-  return g.height != kImageSize || g.width != kImageSize;
+  const Image img = decode_image(bytes.data(), bytes.size(), name, shape.channels);
+  resize_image(img.pixels.data(), img.channels, img.height, img.width, out, shape.height, shape.width, mode);
+  return img.height != shape.height || img.width != shape.width;
+}
+
+// FER-2013's form: gray, stretched to 48x48 (kFer2013Shape).
+inline bool load_image_48(const std::filesystem::path& path, const std::string& name, std::uint8_t* out) {
+  return load_image_as(path, name, kFer2013Shape, ResizeMode::stretch, out);
 }
 
 namespace detail {
+inline std::string joined(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) {
+    if (!s.empty()) s += ',';
+    s += n;
+  }
+  return s;
+}
+
+struct FolderItem {
+  std::filesystem::path path;
+  std::string key;
+  std::int32_t label;
+};
+
+// The shape to store: options where given, else from the headers of every item (in parallel).
+// Items whose header cannot be read follow the policy: strict throws the first (in item order),
+// skip records them in d.report.skipped and removes them from `items`.
+inline ImageShape folder_shape(std::vector<FolderItem>& items, const FolderOptions& o, LoadReport& report) {
+  if (o.channels != 0 && o.height != 0) return {o.channels, o.height, o.width};
+  const std::int64_t n = static_cast<std::int64_t>(items.size());
+  std::vector<ImageInfo> info(items.size());
+  std::vector<std::string> errors(items.size());
+#pragma omp parallel for num_threads(io_threads()) schedule(dynamic, 64)
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    try {
+      info[k] = probe_image_file(items[k].path, items[k].path.string());
+    } catch (const std::exception& e) {
+      errors[k] = e.what();
+    }
+  }
+  std::vector<FolderItem> kept;
+  int colour = 1;
+  const FolderItem* first = nullptr;
+  ImageInfo first_info;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    if (!errors[k].empty()) {
+      if (o.bad_items == BadItemPolicy::strict) throw Error(errors[k]);
+      report.skipped.push_back({items[k].key, errors[k]});
+      continue;
+    }
+    colour = std::max(colour, info[k].channels);
+    if (o.height == 0) {
+      if (!first) {
+        first = &items[k];
+        first_info = info[k];
+      } else if (info[k].height != first_info.height || info[k].width != first_info.width) {
+        fail("images of mixed sizes: '", items[k].path.string(), "' is ", info[k].width, "x", info[k].height,
+             " (width x height) but '", first->path.string(), "' is ", first_info.width, "x", first_info.height,
+             "; choose a size to resize them to (FolderOptions height/width)");
+      }
+    }
+    kept.push_back(items[k]);
+  }
+  MOODNET_CHECK(!kept.empty(), "no readable images (", report.skipped.size(), " skipped)");
+  items = std::move(kept);
+  return {o.channels != 0 ? o.channels : colour, o.height != 0 ? o.height : first_info.height,
+          o.height != 0 ? o.width : first_info.width};
+}
+
 inline Dataset load_image_folder_impl(const std::filesystem::path& root, const std::string& subdir,
                                       const FolderOptions& options) {
   namespace fs = std::filesystem;
-  const fs::path dir = root / subdir;
+  MOODNET_CHECK(options.channels == 0 || options.channels == 1 || options.channels == 3,
+                "image folder: channels must be 0 (as stored), 1 or 3, got ", options.channels);
+  MOODNET_CHECK((options.height == 0 && options.width == 0) ||
+                    (options.height >= 1 && options.width >= 1 && options.height <= kMaxImageSide &&
+                     options.width <= kMaxImageSide),
+                "image folder: size ", options.height, "x", options.width, " must be 0x0 (as stored) or within 1..",
+                kMaxImageSide);
+  const fs::path dir = subdir.empty() ? root : root / subdir;
   std::error_code ec;
   MOODNET_CHECK(fs::is_directory(dir, ec), "dataset folder '", dir.string(), "' does not exist or is not a folder",
                 subdir == "train" || subdir == "test" ? " (expected root/train/<class>/ and root/test/<class>/)" : "");
@@ -59,27 +149,13 @@ inline Dataset load_image_folder_impl(const std::filesystem::path& root, const s
   if (!options.expected_classes.empty()) {
     auto expected = options.expected_classes;
     std::sort(expected.begin(), expected.end());
-    if (classes != expected) {
-      auto joined = [](const std::vector<std::string>& names) {
-        std::string s;
-        for (const auto& n : names) {
-          if (!s.empty()) s += ',';
-          s += n;
-        }
-        return s;
-      };
-      const std::string have = joined(classes), want = joined(expected);
-      fail("class folders of '", dir.string(), "' are {", have, "}, expected {", want, "}");
-    }
+    if (classes != expected)
+      fail("class folders of '", dir.string(), "' are {", joined(classes), "}, expected {", joined(expected), "}");
   }
 
-  struct Item {
-    fs::path path;
-    std::string key;
-    std::int32_t label;
-  };
-  std::vector<Item> items;
-  std::vector<std::string> warnings;
+  std::vector<FolderItem> items;
+  LoadReport report;
+  report.source = dir.string() + (options.file_prefix.empty() ? "" : "/*/" + options.file_prefix + "*");
   for (std::size_t c = 0; c < classes.size(); ++c) {
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(dir / classes[c])) {
@@ -93,40 +169,45 @@ inline Dataset load_image_folder_impl(const std::filesystem::path& root, const s
       const std::string msg = "class folder '" + (dir / classes[c]).string() + "' has no images" +
                               (options.file_prefix.empty() ? "" : " named " + options.file_prefix + "*");
       if (options.bad_items == BadItemPolicy::strict) throw Error(msg);
-      warnings.push_back(msg);
+      report.warnings.push_back(msg);
     }
-    for (auto& f : files)
-      items.push_back({f, (fs::path(subdir) / classes[c] / f.filename()).generic_string(), static_cast<std::int32_t>(c)});
+    const fs::path rel = subdir.empty() ? fs::path(classes[c]) : fs::path(subdir) / classes[c];
+    for (auto& f : files) items.push_back({f, (rel / f.filename()).generic_string(), static_cast<std::int32_t>(c)});
   }
   MOODNET_CHECK(!items.empty(), "dataset folder '", dir.string(), "' has no images",
                 options.file_prefix.empty() ? "" : " named " + options.file_prefix + "*");
 
-  Dataset d = Dataset::with_capacity(classes, static_cast<std::int64_t>(items.size()));
+  ImageShape shape;
+  try {
+    shape = folder_shape(items, options, report);
+  } catch (const Error& e) {
+    fail("dataset folder '", dir.string(), "': ", e.what());
+  }
+  Dataset d = Dataset::with_capacity(classes, static_cast<std::int64_t>(items.size()), shape, report.source);
   for (std::size_t i = 0; i < items.size(); ++i) {
     d.keys[i] = items[i].key;
     d.labels[static_cast<std::int64_t>(i)] = items[i].label;
   }
-  d.report.source = dir.string() + (options.file_prefix.empty() ? "" : "/*/" + options.file_prefix + "*");
-  d.report.warnings = std::move(warnings);
+  d.report = std::move(report);
   decode_items(d, options.bad_items, io_threads(), [&](std::int64_t i, std::uint8_t* out) {
     const auto& it = items[static_cast<std::size_t>(i)];
-    return load_image_48(it.path, it.path.string(), out);
+    return load_image_as(it.path, it.path.string(), shape, options.resize, out);
   });
   if (options.warn) warn_skipped(d.report);
   return d;
 }
 }  // namespace detail
 
-// Loads root/subdir/<class>/* (subdir e.g. "train"). Throws moodnet::Error naming the folder when
-// root/subdir is missing or has no class folders, when the classes differ from
-// options.expected_classes; an empty class folder (after the prefix filter) and any bad file follow
-// options.bad_items.
+// Loads root/subdir/<class>/* (subdir e.g. "train"; "" for root/<class>/*). Throws moodnet::Error
+// naming the folder when it is missing or has no class folders, when the classes differ from
+// options.expected_classes, or when images have mixed sizes and no size was chosen; an empty class
+// folder (after the prefix filter) and any bad file follow options.bad_items.
 inline Dataset load_image_folder(const std::filesystem::path& root, const std::string& subdir,
                                  const FolderOptions& options = {}) {
   try {
     return detail::load_image_folder_impl(root, subdir, options);
   } catch (const std::filesystem::filesystem_error& e) {  // e.g. a folder we may not list
-    fail("cannot list dataset folder '", (root / subdir).string(), "': ", e.what());
+    fail("cannot list dataset folder '", (subdir.empty() ? root : root / subdir).string(), "': ", e.what());
   }
 }
 

@@ -5,7 +5,7 @@
 //   for (int epoch = start; epoch < epochs; ++epoch) {
 //     loader.start_epoch(epoch);                // resume = start_epoch(saved epoch)
 //     while (auto batch = loader.next()) {      // std::optional<Batch>
-//       batch->images;  // float [B, 1, 48, 48], normalised and augmented
+//       batch->images;  // float [B, C, H, W] (or [B, C, c, c] with crop = c), normalised, augmented
 //       batch->labels;  // int32 [B]
 //     }
 //     loader.stats().wait_seconds;              // time next() blocked this epoch
@@ -22,6 +22,7 @@
 // in next() on the calling thread (parallel over samples). The destructor (and start_epoch)
 // cancel and join the worker, also when the consumer stopped early; an exception in the worker is
 // rethrown by next().
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -50,7 +51,7 @@ namespace moodnet::data {
 enum class Sampling { uniform, class_balanced };
 
 struct Batch {
-  Tensor<float> images;               // [B, 1, 48, 48]
+  Tensor<float> images;               // [B, C, H, W], or [B, C, crop, crop]
   Tensor<std::int32_t> labels;        // [B]
   std::vector<std::int64_t> indices;  // dataset index of each row (for error analysis and tests)
   std::int64_t epoch = 0, index = 0;  // batch `index` of `epoch`
@@ -63,7 +64,11 @@ struct LoaderOptions {
   Sampling sampling = Sampling::uniform;
   std::uint64_t seed = 0;
   AugmentConfig augment = AugmentConfig::none();
-  Normalization norm;
+  Normalization norm;  // one value, or one per channel of the dataset
+  // Training crop: every sample is a random crop x crop window of the stored image (before the
+  // augmentation, whose pixel magnitudes then scale with crop); 0 = the whole image. Evaluate
+  // such a model on centre_crop(x, crop) or tta_ten_crop(x, {crop, false}) (tta.hpp).
+  int crop = 0;
   int prefetch = 2;  // batches prepared ahead by the background thread; 0 = no thread
   // Optional hook run on each finished batch (in the worker), e.g. mixup; gets its own stream.
   std::function<void(Batch&, Rng&)> batch_transform;
@@ -87,7 +92,11 @@ class BatchLoader {
     MOODNET_CHECK(opt_.batch_size >= 1, "batch size must be >= 1, got ", opt_.batch_size);
     MOODNET_CHECK(opt_.prefetch >= 0, "prefetch must be >= 0, got ", opt_.prefetch);
     MOODNET_CHECK(data_.size() > 0, "cannot iterate over an empty dataset (", data_.report.source, ")");
-    MOODNET_CHECK(opt_.norm.std > 0, "normalisation std must be > 0, got ", opt_.norm.std);
+    opt_.norm.check_for(data_.channels(), "BatchLoader");
+    const ImageShape in = data_.shape();
+    MOODNET_CHECK(opt_.crop >= 0 && opt_.crop <= std::min(in.height, in.width), "training crop ", opt_.crop,
+                  " must be in [0, ", std::min(in.height, in.width), "] for images of ", in.str(), " (",
+                  data_.report.source, ")");
     opt_.augment.validate();
     if (opt_.sampling == Sampling::class_balanced) {
       by_class_.resize(data_.class_names.size());
@@ -106,6 +115,11 @@ class BatchLoader {
     return opt_.drop_last ? n / b : (n + b - 1) / b;
   }
   const LoaderOptions& options() const { return opt_; }
+  // The shape of each batch row: the dataset's, or C x crop x crop.
+  ImageShape output_shape() const {
+    const ImageShape in = data_.shape();
+    return opt_.crop > 0 ? ImageShape{in.channels, opt_.crop, opt_.crop} : in;
+  }
 
   // The dataset indices of epoch `epoch`, in order (pure function of seed and epoch).
   std::vector<std::int64_t> epoch_order(std::int64_t epoch) const {
@@ -187,15 +201,16 @@ class BatchLoader {
     Batch batch;
     batch.epoch = epoch_;
     batch.index = b;
-    batch.images = Tensor<float>::uninitialized({count, 1, kImageSize, kImageSize});
+    const ImageShape in = data_.shape(), out_shape = output_shape();
+    batch.images = Tensor<float>::uninitialized({count, out_shape.channels, out_shape.height, out_shape.width});
     batch.labels = Tensor<std::int32_t>::uninitialized({count});
     batch.indices.assign(order_.begin() + first, order_.begin() + first + count);
     auto one = [&](std::int64_t k) {
       const std::int64_t idx = order_[static_cast<std::size_t>(first + k)];
       batch.labels[k] = data_.labels[idx];
-      float* out = batch.images.data() + k * kImagePixels;
+      float* out = batch.images.data() + k * out_shape.numel();
       Rng rng(opt_.seed, stream(kSample, epoch_, first + k));
-      augment_sample(data_.image(idx), out, opt_.augment, opt_.norm, rng);
+      augment_sample(data_.image(idx), in, opt_.crop, out, opt_.augment, opt_.norm, rng);
     };
     if (parallel) {
       parallel_for(count, one);

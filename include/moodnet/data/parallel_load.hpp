@@ -20,19 +20,20 @@ namespace moodnet::data::detail {
 // overlap the waits. Loading happens once, before training, so this does not compete with it.
 inline int io_threads() { return std::max(num_threads(), 8); }
 
-// produce(i, out) writes the 48x48 pixels of item i into out and returns true when the source
+// produce(i, out) writes the C*H*W pixels of item i (d.shape()) into out and returns true when the source
 // had to be resized; it throws moodnet::Error (naming the item) when the item is bad. `threads`
 // run the items (dynamic schedule); results do not depend on the count.
 template <class Produce>
 inline void decode_items(Dataset& d, BadItemPolicy policy, int threads, Produce&& produce) {
   const auto t0 = std::chrono::steady_clock::now();
-  const std::int64_t n = d.size();
+  const std::int64_t n = d.size(), m = d.image_numel();
+  const ImageShape shape = d.shape();
   std::vector<std::string> errors(static_cast<std::size_t>(n));
   std::vector<char> resized(static_cast<std::size_t>(n), 0);
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 64)
   for (std::int64_t i = 0; i < n; ++i) {
     try {
-      resized[static_cast<std::size_t>(i)] = produce(i, d.images.data() + i * kImagePixels) ? 1 : 0;
+      resized[static_cast<std::size_t>(i)] = produce(i, d.images.data() + i * m) ? 1 : 0;
     } catch (const std::exception& e) {
       errors[static_cast<std::size_t>(i)] = e.what();
       if (errors[static_cast<std::size_t>(i)].empty()) errors[static_cast<std::size_t>(i)] = "unknown error";
@@ -49,7 +50,7 @@ inline void decode_items(Dataset& d, BadItemPolicy policy, int threads, Produce&
       continue;
     }
     if (kept != i) {  // compact: move item i down to position kept
-      std::copy_n(d.image(i), kImagePixels, d.images.data() + kept * kImagePixels);
+      std::copy_n(d.image(i), m, d.images.data() + kept * m);
       d.labels[kept] = d.labels[i];
       d.keys[static_cast<std::size_t>(kept)] = std::move(d.keys[static_cast<std::size_t>(i)]);
     }
@@ -57,7 +58,7 @@ inline void decode_items(Dataset& d, BadItemPolicy policy, int threads, Produce&
     ++kept;
   }
   d.keys.resize(static_cast<std::size_t>(kept));
-  d.images.resize({kept, kImageSize, kImageSize});  // keeps the storage: contents stay in place
+  d.images.resize({kept, shape.channels, shape.height, shape.width});  // keeps the storage: contents stay in place
   d.labels.resize({kept});
   d.report.loaded = kept;
   d.report.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

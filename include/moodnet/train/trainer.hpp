@@ -154,16 +154,16 @@ class Trainer {
     const data::Normalization norm = data::compute_normalization(train_set);
     log_ << "train " << train_set.size() << " images, validation " << val_set.size() << " ("
          << (c_.validation == "train" ? "held-out slice of train" : "PublicTest") << "), PrivateTest "
-         << private_set.size() << ", Public+Private " << test_set.size() << "; input mean " << norm.mean << " std "
-         << norm.std << "\n";
+         << private_set.size() << ", Public+Private " << test_set.size() << "; input mean " << norm.mean.at(0) << " std "
+         << norm.std.at(0) << "\n";
 
     // ---- model, loss, optimizer --------------------------------------------------------------------
     io::ModelMetadata md;
     md.model = c_.model;
     md.width = c_.width;
     md.class_names = train_set.class_names;
-    md.input_mean = norm.mean;
-    md.input_std = norm.std;
+    md.input_mean = norm.mean.at(0);  // FER-2013: one (gray) channel
+    md.input_std = norm.std.at(0);
     Model<float> model = io::make_model<float>(md, c_.seed);
     log_ << model.summary(c_.batch_size);
 
