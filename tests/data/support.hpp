@@ -12,6 +12,10 @@
 #include <string>
 #include <vector>
 
+#if defined(MOODNET_HAVE_ZLIB)
+#include <zlib.h>
+#endif
+
 #include "moodnet/data/dataset.hpp"
 #include "../support/temp_dir.hpp"
 
@@ -34,6 +38,25 @@ inline std::string pgm(int w, int h, const std::vector<std::uint8_t>& px) {
 }
 // A 48x48 PGM filled with `value`.
 inline std::string pgm48(std::uint8_t value) { return pgm(48, 48, std::vector<std::uint8_t>(48 * 48, value)); }
+
+// IDX bytes (data/idx.hpp): the magic 00 00 08 <rank>, big-endian uint32 dimensions, then `body`.
+inline std::string idx_bytes(const std::vector<std::uint32_t>& dims, const std::string& body, unsigned type = 0x08) {
+  std::string s{'\0', '\0', static_cast<char>(type), static_cast<char>(dims.size())};
+  for (std::uint32_t d : dims)
+    for (int shift = 24; shift >= 0; shift -= 8) s += static_cast<char>((d >> shift) & 0xFF);
+  return s + body;
+}
+
+#if defined(MOODNET_HAVE_ZLIB)
+// Writes `bytes` gzip-compressed (zlib's gzip writer).
+inline void write_gzip(const std::filesystem::path& p, const std::string& bytes) {
+  std::filesystem::create_directories(p.parent_path());
+  gzFile f = gzopen(p.c_str(), "wb");
+  REQUIRE(f != nullptr);
+  REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
+  REQUIRE(gzclose(f) == Z_OK);
+}
+#endif
 
 // n images with 7 classes; image i is filled with pixel value i % 251 except pixel 0 = i / 251
 // (so every image is distinct), label i % 7, key "img<i>".
