@@ -6,11 +6,14 @@ Reads and writes safetensors with the `safetensors` package when it is installed
 struct + json + torch.frombuffer (the format is simple: see docs/checkpoints.md).
 
   compare WEIGHTS LOGITS      load WEIGHTS (a moodnet weights file) into the PyTorch twin built from
-                              its __metadata__ (model, alpha/w), run LOGITS' "inputs" through it in
-                              eval mode and compare with LOGITS' "logits" (written by moodnet).
-                              Exit status 0 when they agree within --atol/--rtol, 1 otherwise.
+                              its __metadata__ (model and its size arguments, input channels, class
+                              count), run LOGITS' "inputs" through it in eval mode and compare with
+                              LOGITS' "logits" (written by moodnet). Exit status 0 when they agree
+                              within --atol/--rtol and every argmax agrees, 1 otherwise.
   export OUT --model customnet --w 32 [--seed 0]
   export OUT --model mobilenet --alpha 0.5
+  export OUT --model resnet --w 32 --blocks 1
+  export OUT --model resnext --cardinality 8 --group-width 4 --w 64 --blocks 2
                               write a freshly initialised twin's state_dict (with the metadata keys
                               moodnet expects) so moodnet can be checked on a PyTorch-written file.
   tiny-fixture OUT            write the small conv+BN state_dict used by tests/io/pytorch_file.cpp.
@@ -20,6 +23,7 @@ The LOGITS file format is defined in tools/README.md.
 """
 import argparse
 import ctypes
+import inspect
 import json
 import os
 import struct
@@ -117,13 +121,27 @@ def import_reference(ref_dir):
     return pytorch_models
 
 
+# Each twin's size arguments: the __metadata__ keys moodnet writes (models/registry.hpp) are the
+# keyword arguments of pytorch_models.build(), with their types.
+SIZE_ARGS = {"mobilenet": {"alpha": float}, "customnet": {"w": int}, "resnet": {"w": int, "blocks": int},
+             "resnext": {"cardinality": int, "group_width": int, "w": int, "blocks": int}}
+
+
+def size_args(meta):
+    """{key: value} of the model's size arguments in __metadata__ ("32" and "32.0" both read as 32)."""
+    return {k: t(float(meta[k])) for k, t in SIZE_ARGS[meta["model"]].items() if k in meta}
+
+
 def build_twin(models, meta):
     name = meta.get("model")
-    if name == "mobilenet":
-        return models.build("mobilenet", alpha=float(meta["alpha"]))
-    if name == "customnet":
-        return models.build("customnet", w=int(meta["w"]))
-    sys.exit("weights file has __metadata__ model=%r; expected mobilenet or customnet" % name)
+    if name not in SIZE_ARGS:
+        sys.exit("weights file has __metadata__ model=%r; expected one of %s" % (name, ", ".join(SIZE_ARGS)))
+    kw = size_args(meta)
+    if "input_shape" in meta:  # "C,H,W": the twins take the channel count; H, W only reach the input
+        kw["in_ch"] = int(meta["input_shape"].split(",")[0])
+    if "class_names" in meta:
+        kw["num_classes"] = len(meta["class_names"].split(","))
+    return models.build(name, **kw)
 
 
 def cmd_compare(a):
@@ -142,9 +160,9 @@ def cmd_compare(a):
     tol = a.atol + a.rtol * expected.abs()
     agree = (got.argmax(1) == expected.argmax(1)).float().mean().item()
     print("model %s %s, %d inputs: max |torch - moodnet| = %.3g, max rel = %.3g, argmax agreement %.1f%%"
-          % (meta.get("model"), {k: meta[k] for k in ("alpha", "w") if k in meta}, x.shape[0], diff.max().item(),
+          % (meta.get("model"), size_args(meta), x.shape[0], diff.max().item(),
              (diff / expected.abs().clamp_min(1.0)).max().item(), 100 * agree))
-    ok = bool((diff <= tol).all())
+    ok = bool((diff <= tol).all()) and agree == 1.0
     print("OK" if ok else "MISMATCH (atol %g, rtol %g)" % (a.atol, a.rtol))
     return 0 if ok else 1
 
@@ -152,10 +170,11 @@ def cmd_compare(a):
 def cmd_export(a):
     models = import_reference(a.reference_dir)
     torch.manual_seed(a.seed)
-    if a.model == "mobilenet":
-        model, meta = models.build("mobilenet", alpha=a.alpha), {"alpha": repr(a.alpha)}
-    else:
-        model, meta = models.build("customnet", w=a.w), {"w": str(a.w)}
+    kw = {k: getattr(a, k) for k in SIZE_ARGS[a.model] if getattr(a, k) is not None}
+    model = models.build(a.model, **kw)
+    # Record every size argument, the twin's defaults included (moodnet reads them all).
+    defaults = inspect.signature(type(model).__init__).parameters
+    meta = {k: repr(kw.get(k, defaults[k].default)) for k in SIZE_ARGS[a.model]}
     meta.update({"model": a.model, "class_names": ",".join(CLASS_NAMES),
                  "input_mean": repr(a.input_mean), "input_std": repr(a.input_std), "written_by": "pytorch"})
     save(a.out, model.state_dict(), meta)
@@ -206,9 +225,12 @@ def main():
     c.add_argument("--rtol", type=float, default=1e-4)
     e = sub.add_parser("export")
     e.add_argument("out")
-    e.add_argument("--model", choices=["mobilenet", "customnet"], required=True)
-    e.add_argument("--alpha", type=float, default=1.0)
-    e.add_argument("--w", type=int, default=64)
+    e.add_argument("--model", choices=list(SIZE_ARGS), required=True)
+    e.add_argument("--alpha", type=float, help="MobileNet width multiplier (default: the twin's)")
+    e.add_argument("--w", type=int, help="CustomNet / ResNet / ResNeXt width (default: the twin's)")
+    e.add_argument("--blocks", type=int, help="ResNet / ResNeXt blocks per stage (default: the twin's)")
+    e.add_argument("--cardinality", type=int, help="ResNeXt groups (default: the twin's)")
+    e.add_argument("--group-width", dest="group_width", type=int, help="ResNeXt channels per group (default: the twin's)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--input-mean", type=float, default=0.5)
     e.add_argument("--input-std", type=float, default=0.25)

@@ -1,0 +1,4 @@
+// Trains ResNeXt-48 on FER-2013. `train_resnext --help` lists the flags.
+#include <moodnet/train/train_cli.hpp>
+
+int main(int argc, char** argv) { return moodnet::train::train_main(argc, argv, "resnext"); }
