@@ -1,6 +1,6 @@
 // Where a training step's time goes: every layer of a network timed in place (forward and
 // backward, batch 64, median over iterations), plus the loss and optimizer, as a markdown table.
-//   bench_layer_profile [mobilenet|customnet] [width] [iterations]     (threads: MOODNET_BENCH_THREADS, default 2;
+//   bench_layer_profile [model] [width] [iterations]     (threads: MOODNET_BENCH_THREADS, default 2;
 //   MOODNET_BENCH_FUSE=1 / 0 fuses every BatchNorm2d/GroupNorm+ReLU pair / keeps them separate; unset: as built)
 // Also prints the process's peak resident memory after the measured steps.
 #include <sys/resource.h>
@@ -14,7 +14,7 @@
 
 #include "moodnet/layers/fusion.hpp"
 #include "moodnet/loss/cross_entropy.hpp"
-#include "moodnet/models.hpp"
+#include "moodnet/models/registry.hpp"
 #include "moodnet/optim/optimizer.hpp"
 
 using namespace moodnet;
@@ -31,11 +31,18 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   const std::string net = argc > 1 ? argv[1] : "mobilenet";
-  const double width = argc > 2 ? std::atof(argv[2]) : (net == "mobilenet" ? 1.0 : 64.0);
+  // The registered model `net` (models/registry.hpp); [width] sets its main width, else its default.
+  const ModelInfo& info = find_model(net);
+  ModelSpec spec;
+  if (argc > 2) {
+    const SizeArg* width = info.find_flag("width");
+    MOODNET_CHECK(width != nullptr, info.title, " has no width argument");
+    spec.size[width->key] = std::atof(argv[2]);
+  }
+  spec.size = resolve_size_args(info, spec.size);
   const int iters = argc > 3 ? std::atoi(argv[3]) : 10;
   set_num_threads(std::getenv("MOODNET_BENCH_THREADS") ? std::atoi(std::getenv("MOODNET_BENCH_THREADS")) : 2);
-  Model<float> model = net == "mobilenet" ? make_mobilenet_v1_48(width, 0)
-                                          : make_customnet_48(static_cast<std::int64_t>(width), 0);
+  Model<float> model = build_model<float>(net, spec);
   if (const char* fuse = std::getenv("MOODNET_BENCH_FUSE")) fuse_norm_relu(model.network(), std::string(fuse) != "0");
   std::vector<std::pair<std::string, Layer<float>*>> layers;
   model.for_each_layer([&](const std::string& name, Layer<float>& l) { layers.emplace_back(name, &l); });
@@ -81,8 +88,8 @@ int main(int argc, char** argv) {
     t_loss.push_back(loss_s), t_opt.push_back(opt_s), t_zero.push_back(zero_s), t_step.push_back(seconds_since(t_begin));
   }
   const double step_ms = median(t_step) * 1e3;
-  std::printf("## %s %s=%g, batch 64, %d threads: step %.2f ms median of %d (%.0f images/s)\n\n", net.c_str(),
-              net == "mobilenet" ? "alpha" : "w", width, num_threads(), step_ms, iters, 64 / (step_ms * 1e-3));
+  std::printf("## %s %s, batch 64, %d threads: step %.2f ms median of %d (%.0f images/s)\n\n", net.c_str(),
+              size_args_text(info, spec.size).c_str(), num_threads(), step_ms, iters, 64 / (step_ms * 1e-3));
   std::printf("| layer | type | config | fwd ms | bwd ms | %% of step |\n|---|---|---|---:|---:|---:|\n");
   // Group time by layer type as well.
   std::vector<std::pair<std::string, double>> by_type;

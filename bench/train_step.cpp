@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "moodnet/loss/cross_entropy.hpp"
-#include "moodnet/models.hpp"
+#include "moodnet/models/registry.hpp"
 #include "moodnet/optim/optimizer.hpp"
 
 namespace {
@@ -26,8 +26,11 @@ int bench_threads() {
   return env ? std::atoi(env) : 2;
 }
 
-Model<float> build(const std::string& net, double width) {
-  return net == "mobilenet" ? make_mobilenet_v1_48(width, 0) : make_customnet_48(static_cast<std::int64_t>(width), 0);
+// The registered model `net` with size argument `key` = `value` (models/registry.hpp), seed 0.
+Model<float> build(const std::string& net, const std::string& key, double value) {
+  ModelSpec spec;
+  spec.size = {{key, value}};
+  return build_model<float>(net, spec);
 }
 
 struct Inputs {
@@ -40,9 +43,9 @@ struct Inputs {
   }
 };
 
-void train_step(benchmark::State& state, const std::string& net, double width) {
+void train_step(benchmark::State& state, const std::string& net, const std::string& key, double value) {
   set_num_threads(bench_threads());
-  Model<float> model = build(net, width);
+  Model<float> model = build(net, key, value);
   OptimizerConfig oc;
   oc.kind = OptimizerKind::sgd, oc.lr = 0.01, oc.momentum = 0.9, oc.nesterov = false, oc.weight_decay = 0;
   oc.decay_norm_and_bias = true;
@@ -63,9 +66,9 @@ void train_step(benchmark::State& state, const std::string& net, double width) {
   state.counters["threads"] = num_threads();
 }
 
-void inference(benchmark::State& state, const std::string& net, double width) {
+void inference(benchmark::State& state, const std::string& net, const std::string& key, double value) {
   set_num_threads(bench_threads());
-  Model<float> model = build(net, width);
+  Model<float> model = build(net, key, value);
   const Inputs in;
   model.eval();
   for (auto _ : state) {
@@ -78,14 +81,14 @@ void inference(benchmark::State& state, const std::string& net, double width) {
 }
 
 // Names follow bench_pytorch.py's config tags: mobilenet_alpha1, customnet_w32, ...
-#define MOODNET_NET_BENCH(tag, net, width)                                                       \
-  BENCHMARK_CAPTURE(train_step, tag, net, width)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5); \
-  BENCHMARK_CAPTURE(inference, tag, net, width)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5)
+#define MOODNET_NET_BENCH(tag, net, key, value)                                                            \
+  BENCHMARK_CAPTURE(train_step, tag, net, key, value)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5); \
+  BENCHMARK_CAPTURE(inference, tag, net, key, value)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5)
 
-MOODNET_NET_BENCH(mobilenet_alpha1, "mobilenet", 1.0);
-MOODNET_NET_BENCH(mobilenet_alpha0.5, "mobilenet", 0.5);
-MOODNET_NET_BENCH(customnet_w64, "customnet", 64);
-MOODNET_NET_BENCH(customnet_w32, "customnet", 32);
+MOODNET_NET_BENCH(mobilenet_alpha1, "mobilenet", "alpha", 1.0);
+MOODNET_NET_BENCH(mobilenet_alpha0.5, "mobilenet", "alpha", 0.5);
+MOODNET_NET_BENCH(customnet_w64, "customnet", "w", 64);
+MOODNET_NET_BENCH(customnet_w32, "customnet", "w", 32);
 
 }  // namespace
 

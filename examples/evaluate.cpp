@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
     const data::Dataset d = data::load_fer2013(data::resolve_data_dir(data_dir), s);
     MOODNET_CHECK(d.class_names == md.class_names, "the dataset's classes do not match the classes of ", weights);
     const train::EvalResult r = train::evaluate(model, d, norm, train::parse_tta(tta));
-    std::printf("%s (%s, width %g) on %s (%lld images, TTA %s)\n", weights.c_str(), md.model.c_str(), md.width,
+    const std::string size = size_args_text(find_model(md.model), md.size);
+    std::printf("%s (%s %s) on %s (%lld images, TTA %s)\n", weights.c_str(), md.model.c_str(), size.c_str(),
                 split.c_str(), static_cast<long long>(d.size()), tta.c_str());
     std::printf("%s\nmean cross-entropy %.4f, macro F1 %.4f\n\n",
                 train::accuracy_sentence(r.confusion.correct(), r.confusion.total()).c_str(), r.loss,

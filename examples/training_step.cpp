@@ -32,6 +32,6 @@ int main() {
     opt.step();
     std::printf("step %d: loss %.4f\n", step, l);
   }
-  io::save_weights("training_step.safetensors", model, io::ModelMetadata{"customnet", 8});
+  io::save_weights("training_step.safetensors", model, io::ModelMetadata{"customnet", {{"w", 8}}});
   std::printf("saved training_step.safetensors\n");
 }

@@ -142,18 +142,20 @@ TEST_CASE("truncated files and corrupt headers are rejected with the offset or t
 TEST_CASE("ModelMetadata round-trips through the string map", "[io][safetensors]") {
   ModelMetadata m;
   m.model = "mobilenet";
-  m.width = 0.5;
+  m.size = {{"alpha", 0.5}};
   m.input_mean = 0.5077;
   m.input_std = 0.2550;
   m.extra["epoch"] = "30";
   const Metadata map = m.to_map();
   CHECK(map.at("model") == "mobilenet");
   CHECK(map.at("alpha") == "0.5");
+  CHECK(map.at("input_shape") == "1,48,48");
   CHECK(map.at("class_names") == "angry,disgust,fear,happy,neutral,sad,surprise");
   CHECK(map.at("input_mean") == "0.5077");
   const ModelMetadata back = ModelMetadata::from_map(map, "m.safetensors");
   CHECK(back.model == "mobilenet");
-  CHECK(back.width == 0.5);
+  CHECK(back.size == moodnet::SizeArgs{{"alpha", 0.5}});
+  CHECK(back.input == moodnet::Shape{1, 48, 48});
   CHECK(back.class_names == fer2013_class_names());
   CHECK(back.input_mean == 0.5077);
   CHECK(back.input_std == 0.2550);
@@ -161,14 +163,25 @@ TEST_CASE("ModelMetadata round-trips through the string map", "[io][safetensors]
 
   ModelMetadata c;
   c.model = "customnet";
-  c.width = 32;
+  c.size = {{"w", 32}};
+  c.input = moodnet::Shape{3, 32, 40};
   CHECK(c.to_map().at("w") == "32");
-  CHECK(ModelMetadata::from_map(c.to_map(), "c").width == 32);
+  CHECK(c.to_map().at("input_shape") == "3,32,40");
+  CHECK(ModelMetadata::from_map(c.to_map(), "c").size.at("w") == 32);
+  CHECK(ModelMetadata::from_map(c.to_map(), "c").input == moodnet::Shape{3, 32, 40});
 
   Metadata odd = c.to_map();
   odd["w"] = "32.5";
   CHECK_THROWS_WITH(ModelMetadata::from_map(odd, "c"),
-                    "checkpoint c: __metadata__ \"w\" is \"32.5\", expected a positive integer");
+                    "checkpoint c: __metadata__ \"w\" is \"32.5\", expected a multiple of 8 in [8, 1024]");
+  odd = c.to_map();
+  odd["input_shape"] = "3,32";
+  CHECK_THROWS_WITH(ModelMetadata::from_map(odd, "c"), Catch::Contains("\"input_shape\" is \"3,32\", expected three"));
+  odd.erase("input_shape");  // files written before input_shape existed: FER-2013's 1x48x48
+  CHECK(ModelMetadata::from_map(odd, "c").input == moodnet::Shape{1, 48, 48});
+  odd["model"] = "lenet";
+  CHECK_THROWS_WITH(ModelMetadata::from_map(odd, "c"),
+                    "checkpoint c: __metadata__ \"model\" is \"lenet\", expected one of " + moodnet::model_names());
 
   Metadata bad = map;
   bad["alpha"] = "half";

@@ -1,17 +1,17 @@
 #pragma once
 // Weights files for whole models (DESIGN.md contract 2): one safetensors file whose tensor names,
 // dtypes and shapes are the PyTorch twin's state_dict — parameters and buffers in state_dict order,
-// F32 values and I64 num_batches_tracked — plus __metadata__ (model, width, class_names,
-// input_mean, input_std). `model.load_state_dict(safetensors.torch.load_file(path))` works unchanged.
+// F32 values and I64 num_batches_tracked — plus __metadata__ (model, size arguments, input_shape,
+// class_names, input_mean, input_std; io/model_metadata.hpp).
+// `model.load_state_dict(safetensors.torch.load_file(path))` works unchanged.
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "moodnet/io/model_metadata.hpp"
 #include "moodnet/io/safetensors.hpp"
-#include "moodnet/models/customnet.hpp"
-#include "moodnet/models/mobilenet_v1.hpp"
 #include "moodnet/models/model.hpp"
+#include "moodnet/models/registry.hpp"
 
 namespace moodnet::io {
 
@@ -68,12 +68,11 @@ inline ModelMetadata read_weights_metadata(const std::string& path) {
   return ModelMetadata::from_map(SafetensorsFile::load(path).metadata(), path);
 }
 
-// Builds the network a metadata record describes (weights still at their initial values).
+// Builds the network a metadata record describes (weights still at their initial values): the
+// registered model md.model with md's size arguments, input shape and class count.
 template <class T = float>
 inline Model<T> make_model(const ModelMetadata& md, std::uint64_t seed = 0) {
-  if (md.model == "mobilenet") return make_mobilenet_v1_48<T>(md.width, seed);
-  MOODNET_CHECK(md.model == "customnet", "unknown model '", md.model, "' (expected mobilenet or customnet)");
-  return make_customnet_48<T>(static_cast<std::int64_t>(md.width), seed);
+  return build_model<T>(md.model, md.spec(seed));
 }
 
 // Builds the model a weights file describes and loads its weights into it.

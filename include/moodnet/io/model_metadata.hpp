@@ -1,8 +1,12 @@
 #pragma once
 // The __metadata__ of a weights file (DESIGN.md contract 2), all values strings:
 //
-//   "model"        "mobilenet" | "customnet"    (the names pytorch_models.build() takes)
-//   "alpha" / "w"  width: "0.5" for MobileNet (alpha), "32" for CustomNet (w)
+//   "model"        a registered model name (models/registry.hpp): "mobilenet", "customnet", ...
+//                  (the names pytorch_models.build() takes)
+//   size args      one key per size argument of that model, as the twin's keyword arguments:
+//                  "alpha" = "0.5" (MobileNet), "w" = "32" (CustomNet)
+//   "input_shape"  "1,48,48"   channels, height, width of one image (files written before it
+//                  existed are read as 1,48,48)
 //   "class_names"  "angry,disgust,fear,happy,neutral,sad,surprise"   (index order, comma-separated)
 //   "input_mean"   "0.5"   the network sees (pixel / 255 - input_mean) / input_std
 //   "input_std"    "0.25"
@@ -10,12 +14,15 @@
 // Any other keys (e.g. "epoch", "val_accuracy") round-trip through `extra`.
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "moodnet/core/error.hpp"
+#include "moodnet/core/shape.hpp"
 #include "moodnet/io/json.hpp"
 #include "moodnet/io/safetensors.hpp"
+#include "moodnet/models/registry.hpp"
 
 namespace moodnet::io {
 
@@ -38,23 +45,56 @@ inline double parse_metadata_double(const Metadata& m, const std::string& key, c
 }
 }  // namespace detail
 
+// "1,48,48" for [1, 48, 48] and back.
+inline std::string format_input_shape(const Shape& s) {
+  std::string out;
+  for (int i = 0; i < s.rank(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
+  return out;
+}
+inline Shape parse_input_shape(const std::string& text, const std::string& file) {
+  std::int64_t d[3] = {0, 0, 0};
+  const char* p = text.data();
+  const char* end = text.data() + text.size();
+  for (int i = 0; i < 3; ++i) {
+    const auto r = std::from_chars(p, end, d[i]);
+    const bool last = i == 2;
+    if (r.ec != std::errc() || d[i] < 1 || (last ? r.ptr != end : (r.ptr == end || *r.ptr != ',')))
+      fail("checkpoint ", file, ": __metadata__ \"input_shape\" is \"", text,
+           "\", expected three positive integers channels,height,width (e.g. 1,48,48)");
+    p = r.ptr + 1;
+  }
+  return Shape{d[0], d[1], d[2]};
+}
+
 struct ModelMetadata {
-  std::string model;  // "mobilenet" or "customnet"
-  double width = 1.0;  // alpha (mobilenet) or w (customnet)
+  std::string model;  // a registered name: "mobilenet", "customnet", ...
+  SizeArgs size;      // the model's size arguments by key: {{"alpha", 0.5}} or {{"w", 32}}
+  Shape input = default_input_shape();  // [C, H, W] of one image
   std::vector<std::string> class_names = fer2013_class_names();
   double input_mean = 0.0, input_std = 1.0;
   Metadata extra;  // other keys, kept as they are
 
-  // The key the width is stored under for this model.
-  std::string width_key() const { return model == "customnet" ? "w" : "alpha"; }
+  // The spec that builds this network (models/registry.hpp build_model), initialised from `seed`.
+  ModelSpec spec(std::uint64_t seed = 0) const {
+    ModelSpec s;
+    s.input = input;
+    s.num_classes = static_cast<int>(class_names.size());
+    s.seed = seed;
+    s.size = size;
+    return s;
+  }
 
   Metadata to_map() const {
-    MOODNET_CHECK(model == "mobilenet" || model == "customnet", "model metadata: unknown model \"", model,
-                  "\" (expected mobilenet or customnet)");
+    const ModelInfo* info = try_find_model(model);
+    MOODNET_CHECK(info != nullptr, "model metadata: unknown model \"", model, "\" (registered: ", model_names(), ")");
+    const SizeArgs resolved = resolve_size_args(*info, size);
     Metadata m = extra;
     m["model"] = model;
-    m[width_key()] = model == "customnet" ? std::to_string(static_cast<long long>(std::llround(width)))
-                                          : format_double(width);
+    for (const auto& a : info->size_args) {
+      const double v = resolved.at(a.key);
+      m[a.key] = a.integer ? std::to_string(static_cast<long long>(std::llround(v))) : format_double(v);
+    }
+    m["input_shape"] = format_input_shape(input);
     std::string names;
     for (std::size_t i = 0; i < class_names.size(); ++i) {
       MOODNET_CHECK(!class_names[i].empty() && class_names[i].find(',') == std::string::npos,
@@ -73,12 +113,17 @@ struct ModelMetadata {
     const auto model = m.find("model");
     if (model == m.end()) fail("checkpoint ", file, ": __metadata__ has no \"model\"");
     md.model = model->second;
-    if (md.model != "mobilenet" && md.model != "customnet")
-      fail("checkpoint ", file, ": __metadata__ \"model\" is \"", md.model, "\", expected mobilenet or customnet");
-    md.width = detail::parse_metadata_double(m, md.width_key(), file);
-    if (!(md.width > 0) || (md.model == "customnet" && md.width != std::floor(md.width)))
-      fail("checkpoint ", file, ": __metadata__ \"", md.width_key(), "\" is \"", m.at(md.width_key()),
-           "\", expected a positive ", md.model == "customnet" ? "integer" : "number");
+    const ModelInfo* info = try_find_model(md.model);
+    if (!info)
+      fail("checkpoint ", file, ": __metadata__ \"model\" is \"", md.model, "\", expected one of ", model_names());
+    for (const auto& a : info->size_args) {
+      const double v = detail::parse_metadata_double(m, a.key, file);
+      if (!a.accepts(v))
+        fail("checkpoint ", file, ": __metadata__ \"", a.key, "\" is \"", m.at(a.key), "\", expected ", a.expected());
+      md.size[a.key] = v;
+    }
+    const auto shape = m.find("input_shape");
+    if (shape != m.end()) md.input = parse_input_shape(shape->second, file);
     md.input_mean = detail::parse_metadata_double(m, "input_mean", file);
     md.input_std = detail::parse_metadata_double(m, "input_std", file);
     if (!(md.input_std > 0)) fail("checkpoint ", file, ": __metadata__ \"input_std\" must be > 0");
@@ -96,7 +141,8 @@ struct ModelMetadata {
       start = comma + 1;
     }
     for (const auto& [k, v] : m)
-      if (k != "model" && k != md.width_key() && k != "class_names" && k != "input_mean" && k != "input_std")
+      if (k != "model" && !info->find_arg(k) && k != "input_shape" && k != "class_names" && k != "input_mean" &&
+          k != "input_std")
         md.extra[k] = v;
     return md;
   }

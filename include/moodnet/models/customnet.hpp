@@ -6,6 +6,9 @@
 //   pool (global average) -> flatten -> head: Linear(8w -> 256) ReLU Dropout(0.5) Linear(256 -> 7)
 //   spatial 48 -> 24 -> 12 -> 6 -> 3
 //
+// Other inputs [C, H, W] and class counts give the same network with in_ch, num_classes changed
+// (global average pooling makes the head independent of H, W); H, W >= 16 for the four poolings.
+//
 // Parameter names are the twin's state_dict keys ("features.0.weight", ..., "head.0.weight").
 // Parameters: 4,819,271 (w 64), 1,240,231 (w 32).
 #include <cstdint>
@@ -22,17 +25,19 @@
 #include "moodnet/layers/linear.hpp"
 #include "moodnet/layers/pooling.hpp"
 #include "moodnet/layers/sequential.hpp"
-#include "moodnet/models/class_names.hpp"
 #include "moodnet/models/model.hpp"
+#include "moodnet/models/model_spec.hpp"
 
 namespace moodnet {
 
 template <class T = float>
-inline Model<T> make_customnet_48(std::int64_t w = 64, std::uint64_t seed = 0, int num_classes = kNumMoods,
-                                  std::int64_t groups = 8) {
+inline Model<T> make_customnet_48(std::int64_t w = 64, std::uint64_t seed = 0, int num_classes = kDefaultNumClasses,
+                                  Shape input = default_input_shape(), std::int64_t groups = 8) {
   MOODNET_CHECK(w >= 1 && w <= 1024, "CustomNet-48: width w must be in [1, 1024], got ", w);
+  MOODNET_CHECK(num_classes >= 1, "CustomNet-48: num_classes must be >= 1, got ", num_classes);
+  check_image_input(input, 16, "CustomNet-48", "four 2x2 max-poolings");
   auto features = std::make_unique<Sequential<T>>();
-  std::int64_t cin = 1;
+  std::int64_t cin = input[0];
   for (std::int64_t c : {w, 2 * w, 4 * w, 8 * w}) {
     features->template emplace<Conv2d<T>>(cin, c, 3, 1, 1);
     features->template emplace<BatchNorm2d<T>>(c);
@@ -60,8 +65,13 @@ inline Model<T> make_customnet_48(std::int64_t w = 64, std::uint64_t seed = 0, i
   net->add(std::make_unique<GlobalAvgPool<T>>(), "pool");
   net->add(std::make_unique<Flatten<T>>(), "flatten");
   net->add(std::move(head), "head");
-  return Model<T>(std::move(net), Shape{1, 48, 48}, seed,
-                  {{"model", "customnet"}, {"w", std::to_string(w)}});
+  return Model<T>(std::move(net), input, seed, {{"model", "customnet"}, {"w", std::to_string(w)}});
+}
+
+// The registry's builder (models/registry.hpp): size argument "w".
+template <class T>
+inline Model<T> customnet_48_from_spec(const ModelSpec& s) {
+  return make_customnet_48<T>(s.int_arg("w"), s.seed, s.num_classes, s.input);
 }
 
 }  // namespace moodnet

@@ -6,6 +6,10 @@
 //   pool (global average) -> flatten -> dropout(0.2) -> fc(1024a -> 7)
 //   spatial 48 -> 24 -> 12 -> 6 -> 3 (the stem keeps 48x48: stride 1)
 //
+// Other inputs [C, H, W] and class counts give the same network with in_ch, num_classes changed
+// (global average pooling makes the head independent of H, W; every padded stride-2 layer maps a
+// side of 1 to 1, so any H, W >= 1 works).
+//
 // Channel counts are max(1, int(c * alpha)). Parameter names are the twin's state_dict keys
 // ("features.0.weight", "features.1.running_mean", ..., "fc.weight").
 // Parameters: 3,213,575 (alpha 1), 821,895 (alpha 0.5).
@@ -24,8 +28,8 @@
 #include "moodnet/layers/linear.hpp"
 #include "moodnet/layers/pooling.hpp"
 #include "moodnet/layers/sequential.hpp"
-#include "moodnet/models/class_names.hpp"
 #include "moodnet/models/model.hpp"
+#include "moodnet/models/model_spec.hpp"
 
 namespace moodnet {
 
@@ -39,12 +43,14 @@ inline std::int64_t mobilenet_channels(int c, double alpha) {
 }
 
 template <class T = float>
-inline Model<T> make_mobilenet_v1_48(double alpha = 1.0, std::uint64_t seed = 0, int num_classes = kNumMoods,
-                                     double dropout = 0.2) {
+inline Model<T> make_mobilenet_v1_48(double alpha = 1.0, std::uint64_t seed = 0, int num_classes = kDefaultNumClasses,
+                                     Shape input = default_input_shape(), double dropout = 0.2) {
   MOODNET_CHECK(alpha > 0 && alpha <= 4, "MobileNetV1-48: alpha must be in (0, 4], got ", alpha);
+  MOODNET_CHECK(num_classes >= 1, "MobileNetV1-48: num_classes must be >= 1, got ", num_classes);
+  check_image_input(input, 1, "MobileNetV1-48", "a non-empty image");
   auto features = std::make_unique<Sequential<T>>();
   const std::int64_t c0 = mobilenet_channels(32, alpha);
-  features->template emplace<Conv2d<T>>(1, c0, 3, 1, 1);
+  features->template emplace<Conv2d<T>>(input[0], c0, 3, 1, 1);
   features->template emplace<BatchNorm2d<T>>(c0);
   features->template emplace<ReLU<T>>();
   for (const auto& b : kMobileNetBlocks) {
@@ -70,8 +76,13 @@ inline Model<T> make_mobilenet_v1_48(double alpha = 1.0, std::uint64_t seed = 0,
   std::string width = std::to_string(alpha);
   width.erase(width.find_last_not_of('0') + 1);
   if (width.back() == '.') width += '0';
-  return Model<T>(std::move(net), Shape{1, 48, 48}, seed,
-                  {{"model", "mobilenet"}, {"alpha", width}});
+  return Model<T>(std::move(net), input, seed, {{"model", "mobilenet"}, {"alpha", width}});
+}
+
+// The registry's builder (models/registry.hpp): size argument "alpha".
+template <class T>
+inline Model<T> mobilenet_v1_48_from_spec(const ModelSpec& s) {
+  return make_mobilenet_v1_48<T>(s.arg("alpha"), s.seed, s.num_classes, s.input);
 }
 
 }  // namespace moodnet

@@ -1,6 +1,6 @@
 #pragma once
-// The command line of the example trainers (train_mobilenet, train_customnet): flags in the usual
-// style with --help, validated into a TrainConfig; defaults are the recipe documented in
+// The command line of the example trainers (train_<model>, one per registered model): flags in the
+// usual style with --help, validated into a TrainConfig; defaults are the recipe documented in
 // docs/results.md. Errors print one line (`error: ...`) and exit 2.
 #include <cstdlib>
 #include <iostream>
@@ -11,37 +11,29 @@
 
 namespace moodnet::train {
 
-// The committed default recipe of each model. Both finish within 90 minutes on the 2-core machine
-// of docs/results.md: the time budget (88 min, --time-budget 0 turns it off) shortens the schedule
-// when a machine is slower.
+// The committed default recipe of a registered model (its registry Recipe, models/registry.hpp).
+// Each finishes within 90 minutes on the 2-core machine of docs/results.md: the time budget (88 min,
+// --time-budget 0 turns it off) shortens the schedule when a machine is slower.
 inline TrainConfig default_config(const std::string& model) {
+  const ModelInfo& info = find_model(model);
   TrainConfig c;
   c.model = model;
   c.out = "runs/" + model;
   c.time_budget = 88 * 60;
-  if (model == "mobilenet") {
-    c.width = 0.5;
-    c.epochs = 50;
-    c.batch_size = 64;
-    c.lr = 0.1;
-    c.weight_decay = 1e-4;
-  } else {
-    c.width = 32;
-    c.epochs = 60;
-    c.batch_size = 64;
-    c.lr = 0.05;
-    c.weight_decay = 5e-4;
-  }
+  c.size = resolve_size_args(info, info.recipe.size);
+  c.epochs = info.recipe.epochs;
+  c.batch_size = info.recipe.batch_size;
+  c.lr = info.recipe.lr;
+  c.weight_decay = info.recipe.weight_decay;
   return c;
 }
 
 // Registers every flag of the trainer on `flags`, bound to the fields of `c`.
 inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c, double& seed) {
-  const bool mb = c.model == "mobilenet";
   flags.add("data", &c.data,
             "FER-2013 folder (train/, test/) or fer2013.csv; default: $MOODNET_DATA, ../shared/fer2013, "
             "data/fer2013, else the bundled sample");
-  flags.add("width", &c.width, mb ? "width multiplier alpha" : "channel width w (stages w, 2w, 4w, 8w)").positive();
+  for (const SizeArg& a : find_model(c.model).size_args) flags.add(a.flag, &c.size[a.key], a.help).range(a.min, a.max);
   flags.add("epochs", &c.epochs, "training epochs").range(1, 100000);
   flags.add("batch-size", &c.batch_size, "images per batch").range(2, 4096);
   flags.add_choice("optimizer", &c.optimizer, {"sgd", "adam", "adamw"}, "optimizer");
@@ -68,13 +60,12 @@ inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c, double& seed
   flags.add_choice("tta", &c.tta, {"none", "flip", "tencrop"}, "test-time augmentation for the final test numbers");
 }
 
-// main() of a trainer for `model` ("mobilenet" or "customnet").
+// main() of a trainer for the registered model `model` ("mobilenet", "customnet", ...).
 inline int train_main(int argc, const char* const* argv, const std::string& model) {
   return cli::guarded_main([&] {
     TrainConfig c = default_config(model);
     double seed = static_cast<double>(c.seed);
-    cli::FlagParser flags("train_" + model, "Trains " + std::string(model == "mobilenet" ? "MobileNet-V1-48" : "CustomNet-48") +
-                                                " on FER-2013 (7 moods) on the CPU.");
+    cli::FlagParser flags("train_" + model, "Trains " + find_model(model).title + " on FER-2013 (7 moods) on the CPU.");
     add_train_flags(flags, c, seed);
     flags.parse(argc, argv);
     if (flags.help_requested()) {

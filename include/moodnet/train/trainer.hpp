@@ -32,6 +32,7 @@
 #include "moodnet/io/model_checkpoint.hpp"
 #include "moodnet/io/training_state.hpp"
 #include "moodnet/loss/cross_entropy.hpp"
+#include "moodnet/models/registry.hpp"
 #include "moodnet/optim/lr_schedule.hpp"
 #include "moodnet/optim/optimizer.hpp"
 #include "moodnet/train/duration.hpp"
@@ -45,8 +46,8 @@
 namespace moodnet::train {
 
 struct TrainConfig {
-  std::string model = "customnet";  // mobilenet | customnet
-  double width = 32;                // alpha (mobilenet) or w (customnet)
+  std::string model = "customnet";  // a registered model (models/registry.hpp)
+  SizeArgs size;                    // its size arguments ({{"w", 32}}); missing ones take the model's defaults
   std::string data;                 // dataset folder or fer2013.csv ("" = lookup, see resolve_data_dir)
   std::string validation = "public";  // public (PublicTest) | train (a stratified slice of train/)
   double val_fraction = 0.1;
@@ -72,9 +73,10 @@ struct TrainConfig {
 
 // One-line validation of a configuration; every message names the flag and value.
 inline void validate(const TrainConfig& c) {
-  MOODNET_CHECK(c.model == "mobilenet" || c.model == "customnet", "--model must be mobilenet or customnet, got '",
-                c.model, "'");
-  MOODNET_CHECK(c.width > 0, "--width must be > 0, got ", c.width);
+  const ModelInfo& info = find_model(c.model);
+  resolve_size_args(info, c.size);  // no argument the model does not take
+  for (const SizeArg& a : info.size_args)
+    if (c.size.count(a.key)) check_size_arg(a, c.size.at(a.key), "--" + a.flag);
   MOODNET_CHECK(c.validation == "public" || c.validation == "train", "--validation must be public or train, got '",
                 c.validation, "'");
   MOODNET_CHECK(c.val_fraction > 0 && c.val_fraction < 1, "--val-fraction must be in (0, 1), got ", c.val_fraction);
@@ -160,7 +162,8 @@ class Trainer {
     // ---- model, loss, optimizer --------------------------------------------------------------------
     io::ModelMetadata md;
     md.model = c_.model;
-    md.width = c_.width;
+    md.size = resolve_size_args(find_model(c_.model), c_.size);
+    md.input = Shape{1, data::kImageSize, data::kImageSize};
     md.class_names = train_set.class_names;
     md.input_mean = norm.mean.at(0);  // FER-2013: one (gray) channel
     md.input_std = norm.std.at(0);
@@ -201,11 +204,11 @@ class Trainer {
       MOODNET_CHECK(std::filesystem::exists(last_state), "--resume: no training state ", last_state,
                     " (start without --resume)");
       const io::TrainingState s = io::load_training_state(last_state);
-      MOODNET_CHECK(s.get_string("model") == c_.model && s.get_double("width") == c_.width &&
+      MOODNET_CHECK(s.get_string("model") == c_.model && same_size_args(s, md.size) &&
                         s.get_uint("seed") == c_.seed && s.get_string("optimizer") == c_.optimizer &&
                         s.get_string("schedule") == c_.schedule && s.get_int("batch_size") == c_.batch_size,
                     "--resume: ", last_state, " was written by a run with other settings (model ",
-                    s.get_string("model"), ", width ", s.get_string("width"), ", seed ", s.get_string("seed"),
+                    s.get_string("model"), ", ", saved_size_args(s), ", seed ", s.get_string("seed"),
                     ", optimizer ", s.get_string("optimizer"), ", schedule ", s.get_string("schedule"),
                     ", batch size ", s.get_string("batch_size"), "): resume with the same flags");
       io::load_weights(last_weights, model);
@@ -232,7 +235,7 @@ class Trainer {
       io::save_weights(last_weights, model, md);
       io::TrainingState s;
       s.set_string("model", c_.model);
-      s.set_double("width", c_.width);
+      for (const auto& [key, v] : md.size) s.set_double("size." + key, v);
       s.set_uint("seed", c_.seed);
       s.set_string("optimizer", c_.optimizer);
       s.set_string("schedule", c_.schedule);
@@ -396,9 +399,21 @@ class Trainer {
  private:
   std::string path(const std::string& name) const { return (std::filesystem::path(c_.out) / name).string(); }
   std::string run_name() const {
-    std::ostringstream s;
-    s << c_.model << (c_.model == "mobilenet" ? " alpha " : " w ") << c_.width;
-    return s.str();
+    const ModelInfo& info = find_model(c_.model);
+    return c_.model + " " + size_args_text(info, resolve_size_args(info, c_.size));
+  }
+  // Whether the training state holds exactly the size arguments `size` ("size.w" = "32").
+  static bool same_size_args(const io::TrainingState& s, const SizeArgs& size) {
+    const io::Metadata saved = s.get_map("size.");
+    if (saved.size() != size.size()) return false;
+    for (const auto& [key, v] : size)
+      if (!saved.count(key) || s.get_double("size." + key) != v) return false;
+    return true;
+  }
+  static std::string saved_size_args(const io::TrainingState& s) {
+    std::string out;
+    for (const auto& [key, v] : s.get_map("size.")) out += (out.empty() ? "" : " ") + key + " " + v;
+    return out.empty() ? "no size arguments" : out;
   }
   void write_confusion(const ConfusionMatrix& cm, const std::string& stem, const std::string& title) const {
     write_confusion_png(path(stem + ".png"), cm, title);
