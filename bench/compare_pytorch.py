@@ -2,7 +2,9 @@
 """Runs moodnet's whole-network benchmark and the PyTorch reference one after the other, in the same
 run, and prints the ratio table (moodnet images/s / PyTorch images/s; > 1 = moodnet faster).
 
-    /usr/bin/python3 bench/compare_pytorch.py [--build build/release] [--repeats 3] [--configs ...]
+    /usr/bin/python3 bench/compare_pytorch.py [--build build/release] [--repeats 3] [--configs TAG ...]
+
+TAGs are bench_pytorch.py's config tags (default: all of CONFIGS), e.g. --configs resnet_w32_blocks1.
 
 PyTorch runs in its "no-mmap" mode (glibc allocator set to reuse memory, as moodnet does): see
 ../shared/reference/README.md. Also measured: moodnet's 2-thread vs 1-thread training step, and the
@@ -13,7 +15,11 @@ import argparse, datetime, json, os, statistics, subprocess, sys, tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 REFERENCE = os.path.join(ROOT, "..", "shared", "reference")
-CONFIGS = ["mobilenet_alpha1", "mobilenet_alpha0.5", "customnet_w64", "customnet_w32"]
+# moodnet's benchmark tag (bench/train_step.cpp) -> bench_pytorch.py's --configs entry (same tag there).
+CONFIGS = {"mobilenet_alpha1": "mobilenet:alpha=1.0", "mobilenet_alpha0.5": "mobilenet:alpha=0.5",
+           "customnet_w64": "customnet:w=64", "customnet_w32": "customnet:w=32",
+           "resnet_w32_blocks1": "resnet:w=32,blocks=1", "resnet_w24_blocks2": "resnet:w=24,blocks=2",
+           "resnext_cardinality8_group_width4_w64_blocks2": "resnext:cardinality=8,group_width=4,w=64,blocks=2"}
 NO_MMAP = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "68719476736"}
 
 PEAK_RSS_TORCH = r"""
@@ -41,11 +47,11 @@ def ours(bench, threads, repeats, filt):
     return {k: statistics.median(v) for k, v in res.items()}
 
 
-def pytorch(repeats):
+def pytorch(repeats, tags):
     with tempfile.NamedTemporaryFile(suffix=".json") as f:
         subprocess.run(["/usr/bin/python3", os.path.join(REFERENCE, "bench_pytorch.py"), "--no-layers",
-                        "--repeats", str(repeats), "--out", f.name], env=dict(os.environ, **NO_MMAP), check=True,
-                       stdout=subprocess.DEVNULL)
+                        "--repeats", str(repeats), "--out", f.name, "--configs"] + [CONFIGS[t] for t in tags],
+                       env=dict(os.environ, **NO_MMAP), check=True, stdout=subprocess.DEVNULL)
         data = json.load(open(f.name))
     return {(mode, tag): r[mode]["images_per_s_median"] for tag, r in data["nets"].items() for mode in ("train", "infer")}
 
@@ -54,16 +60,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--configs", nargs="*", default=list(CONFIGS), choices=list(CONFIGS), metavar="TAG")
     args = ap.parse_args()
+    tags = args.configs
+    filt = "/(" + "|".join(t.replace(".", "[.]") for t in tags) + ")/"
     bench = os.path.join(args.build, "bench", "bench_train_step")
     profile = os.path.join(args.build, "bench", "bench_layer_profile")
     started = datetime.datetime.now().isoformat(timespec="minutes")
     print("moodnet 2 threads ...", file=sys.stderr, flush=True)
-    m2 = ours(bench, 2, args.repeats, ".")
+    m2 = ours(bench, 2, args.repeats, filt)
     print("moodnet 1 thread (train step) ...", file=sys.stderr, flush=True)
-    m1 = ours(bench, 1, args.repeats, "train_step")
+    m1 = ours(bench, 1, args.repeats, "train_step" + filt)
     print("PyTorch (no-mmap) ...", file=sys.stderr, flush=True)
-    pt = pytorch(args.repeats)
+    pt = pytorch(args.repeats, tags)
     rss_ours = float(subprocess.run([profile, "mobilenet", "1", "5"], check=True, capture_output=True, text=True,
                                     env=dict(os.environ, MOODNET_BENCH_THREADS="2")).stdout.split("peak resident memory:")[1].split()[0])
     rss_torch = float(subprocess.run(["/usr/bin/python3", "-c", PEAK_RSS_TORCH, REFERENCE], check=True,
@@ -73,7 +82,7 @@ def main():
           % (started, args.repeats))
     print("| network | moodnet train img/s | PyTorch train img/s | train ratio | moodnet infer img/s | PyTorch infer img/s | infer ratio | moodnet 2T/1T train |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for tag in CONFIGS:
+    for tag in tags:
         tr, inf = m2[("train_step", tag)], m2[("inference", tag)]
         ptr, pinf = pt[("train", tag.replace("alpha0.5", "alpha0.5"))], pt[("infer", tag)]
         print("| %s | %.0f | %.0f | **%.2fx** | %.0f | %.0f | **%.2fx** | %.2fx |" % (
