@@ -1,6 +1,7 @@
 // Whole-network benchmark with the definitions of ../shared/reference/bench_pytorch.py: batch 64,
 // float32, one training step = forward + cross-entropy + backward + SGD(momentum 0.9) update, and
-// one inference pass (eval mode), for MobileNetV1-48 (alpha 1, 0.5) and CustomNet-48 (w 64, 32).
+// one inference pass (eval mode), for MobileNetV1-48 (alpha 1, 0.5), CustomNet-48 (w 64, 32), ResNet-48
+// (ResNet-10-48 w 32, ResNet-18-48 w 24) and ResNeXt-48 8x4d (w 64, 2 blocks).
 // Counter `images_per_s` per benchmark; the reported time is the median over repetitions when run
 // with --benchmark_repetitions (bench/compare_pytorch.py does).
 //
@@ -26,10 +27,11 @@ int bench_threads() {
   return env ? std::atoi(env) : 2;
 }
 
-// The registered model `net` with size argument `key` = `value` (models/registry.hpp), seed 0.
-Model<float> build(const std::string& net, const std::string& key, double value) {
+// The registered model `net` with these size arguments (models/registry.hpp; the others take their
+// defaults), seed 0.
+Model<float> build(const std::string& net, const SizeArgs& size) {
   ModelSpec spec;
-  spec.size = {{key, value}};
+  spec.size = size;
   return build_model<float>(net, spec);
 }
 
@@ -43,9 +45,9 @@ struct Inputs {
   }
 };
 
-void train_step(benchmark::State& state, const std::string& net, const std::string& key, double value) {
+void train_step(benchmark::State& state, const std::string& net, const SizeArgs& size) {
   set_num_threads(bench_threads());
-  Model<float> model = build(net, key, value);
+  Model<float> model = build(net, size);
   OptimizerConfig oc;
   oc.kind = OptimizerKind::sgd, oc.lr = 0.01, oc.momentum = 0.9, oc.nesterov = false, oc.weight_decay = 0;
   oc.decay_norm_and_bias = true;
@@ -66,9 +68,9 @@ void train_step(benchmark::State& state, const std::string& net, const std::stri
   state.counters["threads"] = num_threads();
 }
 
-void inference(benchmark::State& state, const std::string& net, const std::string& key, double value) {
+void inference(benchmark::State& state, const std::string& net, const SizeArgs& size) {
   set_num_threads(bench_threads());
-  Model<float> model = build(net, key, value);
+  Model<float> model = build(net, size);
   const Inputs in;
   model.eval();
   for (auto _ : state) {
@@ -80,15 +82,21 @@ void inference(benchmark::State& state, const std::string& net, const std::strin
   state.counters["threads"] = num_threads();
 }
 
-// Names follow bench_pytorch.py's config tags: mobilenet_alpha1, customnet_w32, ...
-#define MOODNET_NET_BENCH(tag, net, key, value)                                                            \
-  BENCHMARK_CAPTURE(train_step, tag, net, key, value)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5); \
-  BENCHMARK_CAPTURE(inference, tag, net, key, value)->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5)
+// Names follow bench_pytorch.py's config tags (name + "_" + key value pairs in the order given):
+// mobilenet_alpha1, customnet_w32, resnet_w32_blocks1, ... The size arguments follow the name.
+#define MOODNET_NET_BENCH(tag, net, ...)                                                                         \
+  BENCHMARK_CAPTURE(train_step, tag, net, SizeArgs{__VA_ARGS__})->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5); \
+  BENCHMARK_CAPTURE(inference, tag, net, SizeArgs{__VA_ARGS__})->Unit(benchmark::kMillisecond)->UseRealTime()->MinWarmUpTime(0.5)
 
-MOODNET_NET_BENCH(mobilenet_alpha1, "mobilenet", "alpha", 1.0);
-MOODNET_NET_BENCH(mobilenet_alpha0.5, "mobilenet", "alpha", 0.5);
-MOODNET_NET_BENCH(customnet_w64, "customnet", "w", 64);
-MOODNET_NET_BENCH(customnet_w32, "customnet", "w", 32);
+MOODNET_NET_BENCH(mobilenet_alpha1, "mobilenet", {"alpha", 1.0});
+MOODNET_NET_BENCH(mobilenet_alpha0.5, "mobilenet", {"alpha", 0.5});
+MOODNET_NET_BENCH(customnet_w64, "customnet", {"w", 64});
+MOODNET_NET_BENCH(customnet_w32, "customnet", {"w", 32});
+// The residual networks (issue 14): ResNet-10-48 w32, ResNet-18-48 w24, ResNeXt-48 8x4d.
+MOODNET_NET_BENCH(resnet_w32_blocks1, "resnet", {"w", 32}, {"blocks", 1});
+MOODNET_NET_BENCH(resnet_w24_blocks2, "resnet", {"w", 24}, {"blocks", 2});
+MOODNET_NET_BENCH(resnext_cardinality8_group_width4_w64_blocks2, "resnext", {"cardinality", 8}, {"group_width", 4},
+                  {"w", 64}, {"blocks", 2});
 
 }  // namespace
 

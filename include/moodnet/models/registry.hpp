@@ -25,6 +25,7 @@
 #include "moodnet/models/customnet.hpp"
 #include "moodnet/models/mobilenet_v1.hpp"
 #include "moodnet/models/model_spec.hpp"
+#include "moodnet/models/resnet.hpp"
 
 namespace moodnet {
 
@@ -46,6 +47,34 @@ inline const std::vector<ModelInfo>& model_registry() {
        .recipe = {.size = {{"w", 32}}, .epochs = 60, .batch_size = 64, .lr = 0.05, .weight_decay = 5e-4},
        .build_float = customnet_48_from_spec<float>,
        .build_double = customnet_48_from_spec<double>},
+      {.name = "resnet",
+       .title = "ResNet-48",
+       .description = "basic residual blocks at CustomNet's widths w, 2w, 4w, 8w (blocks 1: ResNet-10, 2: ResNet-18)",
+       .size_args = {{.key = "w", .flag = "width", .default_value = 32, .integer = true, .min = 1, .max = 1024,
+                      .help = "channel width w (stages w, 2w, 4w, 8w)"},
+                     {.key = "blocks", .flag = "blocks", .default_value = 1, .integer = true, .min = 1, .max = 16,
+                      .help = "residual blocks per stage"}},
+       .recipe = {.size = {{"w", 32}, {"blocks", 1}}, .epochs = 60, .batch_size = 64, .lr = 0.05, .weight_decay = 5e-4},
+       .build_float = resnet_48_from_spec<float>,
+       .build_double = resnet_48_from_spec<double>},
+      {.name = "resnext",
+       .title = "ResNeXt-48",
+       .description = "bottleneck residual blocks with a grouped 3x3 (cardinality x group_width), stages w..8w",
+       .size_args = {{.key = "cardinality", .flag = "cardinality", .default_value = 8, .integer = true, .min = 1,
+                      .max = 256, .help = "groups of the 3x3 convolutions"},
+                     {.key = "group_width", .flag = "group-width", .default_value = 4, .integer = true, .min = 1,
+                      .max = 1024, .help = "channels per group in the first stage (doubling per stage)"},
+                     {.key = "w", .flag = "width", .default_value = 64, .integer = true, .min = 1, .max = 1024,
+                      .help = "output width w (stages w, 2w, 4w, 8w)"},
+                     {.key = "blocks", .flag = "blocks", .default_value = 2, .integer = true, .min = 1, .max = 16,
+                      .help = "residual blocks per stage"}},
+       .recipe = {.size = {{"cardinality", 8}, {"group_width", 4}, {"w", 64}, {"blocks", 2}},
+                  .epochs = 60,
+                  .batch_size = 64,
+                  .lr = 0.05,
+                  .weight_decay = 5e-4},
+       .build_float = resnext_48_from_spec<float>,
+       .build_double = resnext_48_from_spec<double>},
   };
   return models;
 }
