@@ -6,6 +6,7 @@
 #include "moodnet/data/convert.hpp"
 #include "moodnet/data/dataset.hpp"
 #include "moodnet/data/fer2013.hpp"
+#include "moodnet/data/fer2013_classes.hpp"
 #include "moodnet/data/fer2013_csv.hpp"
 #include "moodnet/data/idx.hpp"
 #include "moodnet/data/image_decode.hpp"

@@ -17,6 +17,7 @@
 #endif
 
 #include "moodnet/data/dataset.hpp"
+#include "moodnet/data/fer2013_classes.hpp"
 #include "../support/temp_dir.hpp"
 
 namespace moodnet::test {

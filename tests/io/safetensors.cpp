@@ -156,7 +156,7 @@ TEST_CASE("ModelMetadata round-trips through the string map", "[io][safetensors]
   CHECK(back.model == "mobilenet");
   CHECK(back.size == moodnet::SizeArgs{{"alpha", 0.5}});
   CHECK(back.input == moodnet::Shape{1, 48, 48});
-  CHECK(back.class_names == fer2013_class_names());
+  CHECK(back.class_names == moodnet::data::fer2013_class_names());
   CHECK(back.input_mean == 0.5077);
   CHECK(back.input_std == 0.2550);
   CHECK(back.extra == Metadata{{"epoch", "30"}});

@@ -30,12 +30,6 @@ namespace moodnet::data {
 inline constexpr int kImageSize = kFer2013Shape.height;
 inline constexpr std::int64_t kImagePixels = kFer2013Shape.numel();
 
-// FER-2013's classes in moodnet's index order (alphabetical folder order, DESIGN.md contract 3).
-inline const std::vector<std::string>& fer2013_class_names() {
-  static const std::vector<std::string> names{"angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"};
-  return names;
-}
-
 // What to do with an item that cannot be read (unreadable/corrupt image, bad CSV row):
 // strict throws moodnet::Error naming it; skip warns on stderr, leaves it out and reports it.
 enum class BadItemPolicy { strict, skip };

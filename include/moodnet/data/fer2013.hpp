@@ -18,6 +18,7 @@
 #include "moodnet/core/error.hpp"
 #include "moodnet/data/convert.hpp"
 #include "moodnet/data/dataset.hpp"
+#include "moodnet/data/fer2013_classes.hpp"
 #include "moodnet/data/fer2013_csv.hpp"
 #include "moodnet/data/image_folder.hpp"
 

@@ -25,6 +25,7 @@
 
 #include "moodnet/core/error.hpp"
 #include "moodnet/data/dataset.hpp"
+#include "moodnet/data/fer2013_classes.hpp"
 #include "moodnet/data/parallel_load.hpp"
 
 namespace moodnet::data {

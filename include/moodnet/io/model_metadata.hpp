@@ -20,17 +20,12 @@
 
 #include "moodnet/core/error.hpp"
 #include "moodnet/core/shape.hpp"
+#include "moodnet/data/fer2013_classes.hpp"
 #include "moodnet/io/json.hpp"
 #include "moodnet/io/safetensors.hpp"
 #include "moodnet/models/registry.hpp"
 
 namespace moodnet::io {
-
-// The FER-2013 classes in index order (alphabetical folder order, DESIGN.md contract 3).
-inline const std::vector<std::string>& fer2013_class_names() {
-  static const std::vector<std::string> names = {"angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"};
-  return names;
-}
 
 namespace detail {
 inline double parse_metadata_double(const Metadata& m, const std::string& key, const std::string& file) {
@@ -70,7 +65,7 @@ struct ModelMetadata {
   std::string model;  // a registered name: "mobilenet", "customnet", ...
   SizeArgs size;      // the model's size arguments by key: {{"alpha", 0.5}} or {{"w", 32}}
   Shape input = default_input_shape();  // [C, H, W] of one image
-  std::vector<std::string> class_names = fer2013_class_names();
+  std::vector<std::string> class_names = data::fer2013_class_names();  // the twins' default 7 classes
   double input_mean = 0.0, input_std = 1.0;
   Metadata extra;  // other keys, kept as they are
 
