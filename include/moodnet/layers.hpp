@@ -6,7 +6,6 @@
 #include "moodnet/layers/depthwise_conv2d.hpp"
 #include "moodnet/layers/dropout.hpp"
 #include "moodnet/layers/flatten.hpp"
-#include "moodnet/layers/fusion.hpp"
 #include "moodnet/layers/groupnorm.hpp"
 #include "moodnet/layers/init.hpp"
 #include "moodnet/layers/layer.hpp"

@@ -5,7 +5,7 @@
 //   y[n, k, :, :] = y[n, k, :, :] * scale[k] + shift[k]          then max(0, y) when relu
 //
 // It is how an eval-mode BatchNorm2d (+ReLU) is folded into the convolution before it
-// (layers/fusion.hpp): the same per-element expression as batchnorm2d_forward_eval on the same
+// (graph/passes.hpp, fold_batchnorm): the same per-element expression as batchnorm2d_forward_eval on the same
 // values, so the results are bit-identical to running the two layers one after the other, with one
 // pass over the activation fewer.
 #include <cstdint>

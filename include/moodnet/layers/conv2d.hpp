@@ -1,11 +1,12 @@
 #pragma once
-// Conv2d: dense or grouped 2-D convolution through im2col + GEMM (kernels/conv2d.hpp).
-// Parameters: weight [out, in/groups, k, k] (OIHW, as PyTorch), optional bias [out].
+// Conv2d: dense or grouped 2-D convolution, run as a graph::Conv2dStep (graph/steps/conv.hpp:
+// im2col + GEMM, kernels/conv2d.hpp). Parameters: weight [out, in/groups, k, k] (OIHW, as
+// PyTorch), optional bias [out].
+#include <memory>
 #include <string>
 
-#include "moodnet/core/workspace.hpp"
+#include "moodnet/graph/steps/conv.hpp"
 #include "moodnet/kernels/conv2d.hpp"
-#include "moodnet/layers/batchnorm_fold.hpp"
 #include "moodnet/layers/init.hpp"
 #include "moodnet/layers/layer.hpp"
 
@@ -26,8 +27,7 @@ class Conv2d : public Layer<T> {
   std::string type_name() const override { return "Conv2d"; }
   std::string describe() const override {
     return std::to_string(in_) + "->" + std::to_string(out_) + ", k" + std::to_string(k_) + " s" +
-           std::to_string(stride_) + " p" + std::to_string(pad_) + (groups_ > 1 ? " g" + std::to_string(groups_) : "") +
-           (folded_.attached() ? " (+next BN in eval)" : "");
+           std::to_string(stride_) + " p" + std::to_string(pad_) + (groups_ > 1 ? " g" + std::to_string(groups_) : "");
   }
   Shape output_shape(const Shape& in) const override {
     check_input(in, 4, "Conv2d", in_);
@@ -40,28 +40,14 @@ class Conv2d : public Layer<T> {
     if (bias_) this->param(1).value.zero();
   }
 
-  // In eval mode, also apply `bn` (the BatchNorm2d right after this layer, with its fused ReLU) to
-  // the output, and let it pass through (layers/batchnorm_fold.hpp); nullptr detaches.
-  void fold_batchnorm(BatchNorm2d<T>* bn) { folded_.attach(bn); }
-
-  TensorView<const T> forward(TensorView<const T> x) override {
-    const Shape out = output_shape(x.shape());
-    x_ = x;
-    y_.resize(out);
-    kernels::conv2d_forward(params(x.dim(0), x.dim(2), x.dim(3)), x.data(), this->param(0).value.data(),
-                            bias_ ? this->param(1).value.data() : nullptr, y_.data(), ws_,
-                            folded_.prepare(this->training()));
-    return y_;
-  }
-  // dx = conv_transpose(dy, W); dW += dy ⋆ x (correlation over the batch); db += sum over N, H, W of dy.
-  TensorView<const T> backward(TensorView<const T> dy) override {
-    check_shape(dy.shape(), y_.shape(), "Conv2d output gradient");
-    const kernels::Conv2dParams p = params(x_.dim(0), x_.dim(2), x_.dim(3));
-    kernels::conv2d_backward_weight(p, x_.data(), dy.data(), this->param(0).grad.data(), ws_);
-    if (bias_) kernels::conv2d_backward_bias(p, dy.data(), this->param(1).grad.data());
-    dx_.resize(x_.shape());
-    kernels::conv2d_backward_input(p, dy.data(), this->param(0).value.data(), dx_.data(), ws_);
-    return dx_;
+  graph::Value emit(graph::PlanBuilder<T>& b, graph::Value x) override {
+    const Shape out = output_shape(x.shape);
+    Parameter<T>& w = this->param(0);
+    TensorView<T> bias, dbias;
+    if (bias_) bias = this->param(1).value, dbias = this->param(1).grad;
+    return b.add_step(std::make_unique<graph::Conv2dStep<T>>(params(x.shape[0], x.shape[2], x.shape[3]), w.value,
+                                                             w.grad, bias, dbias),
+                      {x}, out, type_name(), this->own_parameter_count());
   }
 
  private:
@@ -76,10 +62,6 @@ class Conv2d : public Layer<T> {
 
   std::int64_t in_, out_, k_, stride_, pad_, groups_;
   bool bias_;
-  TensorView<const T> x_;
-  Tensor<T> y_, dx_;
-  Workspace ws_;
-  FoldedBatchNorm<T> folded_;
 };
 
 }  // namespace moodnet

@@ -1,11 +1,11 @@
 #pragma once
 // DepthwiseConv2d: one k×k filter per channel (PyTorch's Conv2d with groups = in = out channels),
 // through the direct kernel in kernels/depthwise_conv2d.hpp. Parameter: weight [C, 1, k, k].
+#include <memory>
 #include <string>
 
-#include "moodnet/core/workspace.hpp"
+#include "moodnet/graph/steps/conv.hpp"
 #include "moodnet/kernels/depthwise_conv2d.hpp"
-#include "moodnet/layers/batchnorm_fold.hpp"
 #include "moodnet/layers/init.hpp"
 #include "moodnet/layers/layer.hpp"
 
@@ -23,7 +23,7 @@ class DepthwiseConv2d : public Layer<T> {
   std::string type_name() const override { return "Conv2d"; }
   std::string describe() const override {
     return "depthwise " + std::to_string(c_) + ", k" + std::to_string(k_) + " s" + std::to_string(stride_) + " p" +
-           std::to_string(pad_) + (folded_.attached() ? " (+next BN in eval)" : "");
+           std::to_string(pad_);
   }
   Shape output_shape(const Shape& in) const override {
     check_input(in, 4, "DepthwiseConv2d", c_);
@@ -33,25 +33,12 @@ class DepthwiseConv2d : public Layer<T> {
   }
   void reset_parameters(std::uint64_t seed) override { kaiming_normal(this->param(0).value, k_ * k_, seed); }
 
-  // In eval mode, also apply `bn` (the BatchNorm2d right after this layer, with its fused ReLU) to
-  // the output, and let it pass through (layers/batchnorm_fold.hpp); nullptr detaches.
-  void fold_batchnorm(BatchNorm2d<T>* bn) { folded_.attach(bn); }
-
-  TensorView<const T> forward(TensorView<const T> x) override {
-    y_.resize(output_shape(x.shape()));
-    x_ = x;
-    kernels::depthwise_conv2d_forward(params(x.dim(0), x.dim(2), x.dim(3)), x.data(), this->param(0).value.data(),
-                                      static_cast<const T*>(nullptr), y_.data(), ws_, folded_.prepare(this->training()));
-    return y_;
-  }
-  // dx[c] = full correlation of dy[c] with the flipped w[c]; dW[c] += sum_n dy[n,c] ⋆ x[n,c].
-  TensorView<const T> backward(TensorView<const T> dy) override {
-    check_shape(dy.shape(), y_.shape(), "DepthwiseConv2d output gradient");
-    const kernels::DepthwiseConv2dParams p = params(x_.dim(0), x_.dim(2), x_.dim(3));
-    kernels::depthwise_conv2d_backward_weight(p, x_.data(), dy.data(), this->param(0).grad.data(), ws_);
-    dx_.resize(x_.shape());
-    kernels::depthwise_conv2d_backward_input(p, dy.data(), this->param(0).value.data(), dx_.data(), ws_);
-    return dx_;
+  graph::Value emit(graph::PlanBuilder<T>& b, graph::Value x) override {
+    const Shape out = output_shape(x.shape);
+    Parameter<T>& w = this->param(0);
+    return b.add_step(std::make_unique<graph::DepthwiseConv2dStep<T>>(params(x.shape[0], x.shape[2], x.shape[3]),
+                                                                      w.value, w.grad),
+                      {x}, out, type_name(), this->own_parameter_count());
   }
 
  private:
@@ -64,10 +51,6 @@ class DepthwiseConv2d : public Layer<T> {
   }
 
   std::int64_t c_, k_, stride_, pad_;
-  TensorView<const T> x_;
-  Tensor<T> y_, dx_;
-  Workspace ws_;
-  FoldedBatchNorm<T> folded_;
 };
 
 }  // namespace moodnet

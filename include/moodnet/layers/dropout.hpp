@@ -4,9 +4,10 @@
 // The mask seed is a function of the layer's seed and the step (set_step, or a call counter when
 // no step is given), never of the thread count.
 #include <cstdint>
+#include <memory>
 #include <string>
 
-#include "moodnet/core/rng.hpp"
+#include "moodnet/graph/steps/eltwise.hpp"
 #include "moodnet/kernels/dropout.hpp"
 #include "moodnet/layers/layer.hpp"
 
@@ -15,7 +16,11 @@ namespace moodnet {
 template <class T>
 class Dropout : public Layer<T> {
  public:
-  explicit Dropout(double p) : p_(p) { params(0).validate(); }
+  explicit Dropout(double p) : p_(p) {
+    kernels::DropoutParams d;
+    d.p = p_;
+    d.validate();  // throws unless p is in [0, 1)
+  }
 
   std::string type_name() const override { return "Dropout"; }
   std::string describe() const override {
@@ -26,36 +31,16 @@ class Dropout : public Layer<T> {
   void reset_parameters(std::uint64_t seed) override { seed_ = seed; }
   void set_step(std::uint64_t step) override { step_ = step; }
 
-  TensorView<const T> forward(TensorView<const T> x) override {
-    y_.resize(x.shape());
-    mask_.resize({x.numel()});
-    const auto p = params(x.numel());
-    kernels::dropout_forward(p, x.data(), y_.data(), mask_.data());
-    forward_params_ = p;
-    ++step_;  // a second forward without set_step draws a fresh mask
-    return y_;
-  }
-  TensorView<const T> backward(TensorView<const T> dy) override {
-    check_shape(dy.shape(), y_.shape(), "Dropout output gradient");
-    dx_.resize(y_.shape());
-    kernels::dropout_backward(forward_params_, dy.data(), mask_.data(), dx_.data());
-    return dx_;
+  // Training: a DropoutStep drawing its mask from (seed, step); eval: the identity, so no step at all.
+  graph::Value emit(graph::PlanBuilder<T>& b, graph::Value x) override {
+    if (!this->training()) return x;
+    return b.add_step(std::make_unique<graph::DropoutStep<T>>(p_, x.shape.numel(), &seed_, &step_), {x}, x.shape,
+                      type_name());
   }
 
  private:
-  kernels::DropoutParams params(std::int64_t n) const {
-    kernels::DropoutParams p;
-    p.n = n, p.p = p_, p.training = this->training();
-    std::uint64_t s = seed_ ^ (step_ * 0xD1B54A32D192ED03ull);
-    p.seed = splitmix64(s);
-    return p;
-  }
-
   double p_;
   std::uint64_t seed_ = 0, step_ = 0;
-  kernels::DropoutParams forward_params_;
-  Tensor<std::uint8_t> mask_;
-  Tensor<T> y_, dx_;
 };
 
 }  // namespace moodnet

@@ -12,15 +12,10 @@ class Flatten : public Layer<T> {
     MOODNET_CHECK(in.rank() >= 2, "Flatten expects a rank >= 2 input, got shape ", in.str());
     return Shape{in[0], in.inner_numel()};
   }
-  TensorView<const T> forward(TensorView<const T> x) override {
-    in_shape_ = x.shape();
-    return x.reshape(output_shape(x.shape()));
+  // A view: dx is dy seen with the input's shape.
+  graph::Value emit(graph::PlanBuilder<T>& b, graph::Value x) override {
+    return b.reshape(x, output_shape(x.shape), type_name());
   }
-  // dx is dy seen with the input's shape.
-  TensorView<const T> backward(TensorView<const T> dy) override { return dy.reshape(in_shape_); }
-
- private:
-  Shape in_shape_;
 };
 
 }  // namespace moodnet

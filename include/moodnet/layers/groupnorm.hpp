@@ -1,9 +1,10 @@
 #pragma once
 // GroupNorm (PyTorch semantics): statistics per (sample, group of C/G channels) over C/G*H*W values,
 // the same in training and eval. Parameters: weight (gamma) [C], bias (beta) [C] — no weight decay.
+#include <memory>
 #include <string>
 
-#include "moodnet/core/workspace.hpp"
+#include "moodnet/graph/steps/norm.hpp"
 #include "moodnet/kernels/groupnorm.hpp"
 #include "moodnet/layers/layer.hpp"
 
@@ -20,11 +21,8 @@ class GroupNorm : public Layer<T> {
 
   std::string type_name() const override { return "GroupNorm"; }
   std::string describe() const override {
-    return std::to_string(g_) + " groups, " + std::to_string(c_) + (fuse_relu_ ? " (+ReLU fused)" : "");
+    return std::to_string(g_) + " groups, " + std::to_string(c_);
   }
-  // Computes max(0, gn(x)) in one pass (and the matching backward); see layers/fusion.hpp.
-  void set_fused_relu(bool fused) { fuse_relu_ = fused; }
-  bool fused_relu() const { return fuse_relu_; }
   Shape output_shape(const Shape& in) const override {
     check_input(in, 4, "GroupNorm", c_);
     return in;
@@ -34,40 +32,19 @@ class GroupNorm : public Layer<T> {
     this->param(1).value.zero();
   }
 
-  TensorView<const T> forward(TensorView<const T> x) override {
-    y_.resize(output_shape(x.shape()));
-    x_ = x;
-    save_mean_.resize({x.dim(0), g_});
-    save_rstd_.resize({x.dim(0), g_});
-    kernels::groupnorm_forward(params(x.shape()), x.data(), this->param(0).value.data(), this->param(1).value.data(),
-                               y_.data(), save_mean_.data(), save_rstd_.data());
-    return y_;
-  }
-  // Per (n, g) with M = C/G*H*W and g = dy*gamma: dx = rstd/M * (M*g - sum(g) - xhat*sum(g*xhat));
-  // dgamma[c] += sum_{n,hw} dy*xhat; dbeta[c] += sum_{n,hw} dy (with a fused ReLU, dy is first
-  // zeroed where the output was clipped).
-  TensorView<const T> backward(TensorView<const T> dy) override {
-    check_shape(dy.shape(), y_.shape(), "GroupNorm output gradient");
-    dx_.resize(x_.shape());
-    kernels::groupnorm_backward(params(x_.shape()), x_.data(), dy.data(), this->param(0).value.data(),
-                                save_mean_.data(), save_rstd_.data(), dx_.data(), this->param(0).grad.data(),
-                                this->param(1).grad.data(), ws_, this->param(1).value.data());
-    return dx_;
+  graph::Value emit(graph::PlanBuilder<T>& b, graph::Value x) override {
+    const Shape out = output_shape(x.shape);
+    kernels::GroupNormParams p;
+    p.N = x.shape[0], p.C = x.shape[1], p.H = x.shape[2], p.W = x.shape[3], p.G = g_, p.eps = eps_;
+    Parameter<T>& gamma = this->param(0);
+    Parameter<T>& beta = this->param(1);
+    return b.add_step(std::make_unique<graph::GroupNormStep<T>>(p, gamma.value, beta.value, gamma.grad, beta.grad), {x},
+                      out, type_name(), this->own_parameter_count());
   }
 
  private:
-  kernels::GroupNormParams params(const Shape& s) const {
-    kernels::GroupNormParams p;
-    p.N = s[0], p.C = s[1], p.H = s[2], p.W = s[3], p.G = g_, p.eps = eps_, p.fuse_relu = fuse_relu_;
-    return p;
-  }
-
   std::int64_t g_, c_;
   double eps_;
-  bool fuse_relu_ = false;
-  TensorView<const T> x_;
-  Tensor<T> y_, dx_, save_mean_, save_rstd_;
-  Workspace ws_;
 };
 
 }  // namespace moodnet

@@ -1,17 +1,14 @@
 #pragma once
-// Layer<T>: the interface every module implements — forward, backward, named parameters with their
-// gradients, named buffers, train/eval mode, output shape from input shape, and a type name.
+// Layer<T>: a module — what a piece of network IS: named parameters with their gradients, named
+// buffers, children, hyper-parameters, train/eval mode, output shape from input shape, a type name.
+// A layer computes nothing itself: emit() records the steps it stands for into a PlanBuilder, and
+// the compiled Plan (graph/plan.hpp) runs them. No layer knows about another layer; what crosses
+// layers (fusion, folding, memory) is done by the plan's passes on the flat step list.
 //
-// Memory contract
-//   * A layer owns its output and its input-gradient buffers; they are sized on the first batch and
-//     reused (Tensor::resize keeps storage), so steady-state training allocates nothing.
-//   * forward(x) may keep the view x until backward: the caller keeps x alive and unchanged (in a
-//     Sequential, x is the previous layer's output buffer).
-//   * backward(dy) must follow forward on the same batch. It returns dx (owned by the layer,
-//     overwritten) and ACCUMULATES parameter gradients (+=): the model zeroes its gradient arena
-//     once per step.
 //   * Parameters do not own storage: Parameter::value/grad are views into the model's arena (one
 //     allocation for all values, one for all gradients), bound by the Model after construction.
+//     Plan steps hold these views, so a plan is valid as long as the model it was compiled from.
+//   * Buffers (batchnorm running statistics) are owned by the layer; steps update them in place.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +17,7 @@
 
 #include "moodnet/core/error.hpp"
 #include "moodnet/core/tensor.hpp"
+#include "moodnet/graph/builder.hpp"
 
 namespace moodnet {
 
@@ -55,10 +53,10 @@ class Layer {
   // Output shape for an input shape; throws moodnet::Error when the input does not fit the layer.
   virtual Shape output_shape(const Shape& input) const = 0;
 
-  // x: input batch. Returns a view of the output, valid until the next forward.
-  virtual TensorView<const T> forward(TensorView<const T> x) = 0;
-  // dy: gradient of the loss w.r.t. the output of the last forward. Returns dx (see contract above).
-  virtual TensorView<const T> backward(TensorView<const T> dy) = 0;
+  // Records this module's steps reading x (with the batch dimension) and returns the value they
+  // produce; throws moodnet::Error when x does not fit. Containers emit their children inside a
+  // PlanBuilder::Scope named after each child, which gives every step its state_dict prefix.
+  virtual graph::Value emit(graph::PlanBuilder<T>& b, graph::Value x) = 0;
 
   virtual void set_training(bool training) { training_ = training; }
   bool training() const { return training_; }
@@ -85,6 +83,12 @@ class Layer {
     params_.push_back(Parameter<T>{std::move(name), shape, decay, {}, {}});
   }
   Parameter<T>& param(std::size_t i) { return params_[i]; }
+  // Number of values in this layer's own parameters (for plan summaries).
+  std::int64_t own_parameter_count() const {
+    std::int64_t n = 0;
+    for (const auto& p : params_) n += p.shape.numel();
+    return n;
+  }
 
   bool training_ = true;
   std::vector<Parameter<T>> params_;

@@ -1,8 +1,9 @@
 #pragma once
 // Linear: y = x W^T + b. Parameters: weight [out, in], bias [out] (PyTorch's nn.Linear).
+#include <memory>
 #include <string>
 
-#include "moodnet/kernels/linear.hpp"
+#include "moodnet/graph/steps/linear.hpp"
 #include "moodnet/layers/init.hpp"
 #include "moodnet/layers/layer.hpp"
 
@@ -29,22 +30,14 @@ class Linear : public Layer<T> {
     if (bias_) fan_in_uniform(this->param(1).value, in_, seed ^ 0xB1A5ull);
   }
 
-  TensorView<const T> forward(TensorView<const T> x) override {
-    y_.resize(output_shape(x.shape()));
-    x_ = x;
-    kernels::linear_forward(params(x.dim(0)), x.data(), this->param(0).value.data(),
-                            bias_ ? this->param(1).value.data() : nullptr, y_.data());
-    return y_;
-  }
-  // dx = dy W; dW += dy^T x; db += sum_n dy.
-  TensorView<const T> backward(TensorView<const T> dy) override {
-    check_shape(dy.shape(), y_.shape(), "Linear output gradient");
-    const kernels::LinearParams p = params(x_.dim(0));
-    kernels::linear_backward_weight(p, x_.data(), dy.data(), this->param(0).grad.data());
-    if (bias_) kernels::linear_backward_bias(p, dy.data(), this->param(1).grad.data());
-    dx_.resize(x_.shape());
-    kernels::linear_backward_input(p, dy.data(), this->param(0).value.data(), dx_.data());
-    return dx_;
+  graph::Value emit(graph::PlanBuilder<T>& b, graph::Value x) override {
+    const Shape out = output_shape(x.shape);
+    const kernels::LinearParams p = params(x.shape[0]);
+    Parameter<T>& w = this->param(0);
+    TensorView<T> bias, dbias;
+    if (bias_) bias = this->param(1).value, dbias = this->param(1).grad;
+    return b.add_step(std::make_unique<graph::LinearStep<T>>(p, w.value, w.grad, bias, dbias), {x}, out, type_name(),
+                      this->own_parameter_count());
   }
 
  private:
@@ -56,8 +49,6 @@ class Linear : public Layer<T> {
 
   std::int64_t in_, out_;
   bool bias_;
-  TensorView<const T> x_;
-  Tensor<T> y_, dx_;
 };
 
 }  // namespace moodnet

@@ -2,8 +2,10 @@
 // Pooling layers: MaxPool2d (argmax kept for backward), AvgPool2d (count_include_pad, as PyTorch's
 // default) and GlobalAvgPool (PyTorch's AdaptiveAvgPool2d(1): [N, C, H, W] -> [N, C, 1, 1]).
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "moodnet/graph/steps/pool.hpp"
 #include "moodnet/kernels/pooling.hpp"
 #include "moodnet/layers/layer.hpp"
 
@@ -29,28 +31,10 @@ class Pool2d : public Layer<T> {
     return Shape{in[0], in[1], p.out_h(), p.out_w()};
   }
 
-  TensorView<const T> forward(TensorView<const T> x) override {
-    y_.resize(output_shape(x.shape()));
-    in_shape_ = x.shape();
-    const auto p = params(x.shape());
-    if (mode_ == Mode::max) {
-      argmax_.resize(y_.shape());
-      kernels::max_pool2d_forward(p, x.data(), y_.data(), argmax_.data());
-    } else {
-      kernels::avg_pool2d_forward(p, x.data(), y_.data());
-    }
-    return y_;
-  }
-  // Max: dy goes to the argmax of each window. Average: dy / window size to every input of it.
-  TensorView<const T> backward(TensorView<const T> dy) override {
-    check_shape(dy.shape(), y_.shape(), "pooling output gradient");
-    dx_.resize(in_shape_);
-    const auto p = params(in_shape_);
-    if (mode_ == Mode::max)
-      kernels::max_pool2d_backward(p, dy.data(), argmax_.data(), dx_.data());
-    else
-      kernels::avg_pool2d_backward(p, dy.data(), dx_.data());
-    return dx_;
+  graph::Value emit(graph::PlanBuilder<T>& b, graph::Value x) override {
+    const Shape out = output_shape(x.shape);
+    return b.add_step(std::make_unique<graph::Pool2dStep<T>>(params(x.shape), mode_ == Mode::max), {x}, out,
+                      type_name());
   }
 
  private:
@@ -65,9 +49,6 @@ class Pool2d : public Layer<T> {
 
   Mode mode_;
   std::int64_t k_, stride_, pad_;
-  Shape in_shape_;
-  Tensor<std::int32_t> argmax_;
-  Tensor<T> y_, dx_;
 };
 
 template <class T>
@@ -90,28 +71,18 @@ class GlobalAvgPool : public Layer<T> {
     check_input(in, 4, "GlobalAvgPool");
     return Shape{in[0], in[1], 1, 1};
   }
-  TensorView<const T> forward(TensorView<const T> x) override {
-    y_.resize(output_shape(x.shape()));
-    in_shape_ = x.shape();
-    kernels::global_avg_pool2d_forward(params(), x.data(), y_.data());
-    return y_;
-  }
-  // dx[n,c,h,w] = dy[n,c] / (H*W).
-  TensorView<const T> backward(TensorView<const T> dy) override {
-    check_shape(dy.shape(), y_.shape(), "GlobalAvgPool output gradient");
-    dx_.resize(in_shape_);
-    kernels::global_avg_pool2d_backward(params(), dy.data(), dx_.data());
-    return dx_;
+  graph::Value emit(graph::PlanBuilder<T>& b, graph::Value x) override {
+    const Shape out = output_shape(x.shape);
+    return b.add_step(std::make_unique<graph::GlobalAvgPoolStep<T>>(params(x.shape)), {x}, out, type_name());
   }
 
  private:
-  kernels::GlobalPoolParams params() const {
+  static kernels::GlobalPoolParams params(const Shape& s) {
     kernels::GlobalPoolParams p;
-    p.N = in_shape_[0], p.C = in_shape_[1], p.H = in_shape_[2], p.W = in_shape_[3];
+    p.N = s[0], p.C = s[1], p.H = s[2], p.W = s[3];
+    p.validate();
     return p;
   }
-  Shape in_shape_;
-  Tensor<T> y_, dx_;
 };
 
 }  // namespace moodnet

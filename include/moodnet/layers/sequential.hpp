@@ -2,7 +2,8 @@
 // Sequential: children applied in order; each child has a name ("0", "1", ... by default, or given,
 // e.g. "features", "fc"), which makes the PyTorch state_dict names ("features.0.weight").
 //
-// Backward runs the children in reverse: dx_i = child_i.backward(dx_{i+1}).
+// Emits the children in order, each inside a builder scope named after it (so its steps carry the
+// state_dict prefix); the plan runs their backward in reverse: dx_i = child_i.backward(dx_{i+1}).
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,13 +43,12 @@ class Sequential : public Layer<T> {
     for (const auto& c : children_) s = c.second->output_shape(s);
     return s;
   }
-  TensorView<const T> forward(TensorView<const T> x) override {
-    for (auto& c : children_) x = c.second->forward(x);
+  graph::Value emit(graph::PlanBuilder<T>& b, graph::Value x) override {
+    for (auto& c : children_) {
+      typename graph::PlanBuilder<T>::Scope scope(b, c.first);
+      x = c.second->emit(b, x);
+    }
     return x;
-  }
-  TensorView<const T> backward(TensorView<const T> dy) override {
-    for (auto it = children_.rbegin(); it != children_.rend(); ++it) dy = it->second->backward(dy);
-    return dy;
   }
   void set_training(bool training) override {
     Layer<T>::set_training(training);

@@ -1,10 +1,15 @@
 #pragma once
-// Model<T>: a root Sequential plus the parameter arena that holds every parameter and gradient.
+// Model<T>: a root Sequential (the definition), the parameter arena that holds every parameter and
+// gradient, and the execution plans compiled from the definition (graph/plan.hpp).
 //
 //   values_: [P]  one allocation, parameters back to back in state_dict order
 //   grads_:  [P]  same layout; zero_grad() is one fill
 // Each Parameter's value/grad is a view into these at its offset, so an optimizer is one flat loop
 // over P elements (state indexed by arena position) and a checkpoint is a table plus one blob.
+//
+// forward(x) runs the plan compiled for x's shape and the current train/eval mode of every layer,
+// compiling it on first use (plans are cached: a training loop alternating train and eval batches
+// compiles four plans at most — full and last batch, train and eval). All plans share one workspace.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -16,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "moodnet/core/workspace.hpp"
+#include "moodnet/graph/plan.hpp"
 #include "moodnet/layers/layer.hpp"
 #include "moodnet/layers/sequential.hpp"
 
@@ -67,12 +74,56 @@ class Model {
     });
   }
 
+  Model(Model&&) noexcept = default;
+  Model& operator=(Model&&) noexcept = default;
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // x: [N, sample shape...]; the caller keeps x alive and unchanged until backward. Returns the
+  // output, valid until the next forward with the same shape and mode.
   TensorView<const T> forward(TensorView<const T> x) {
     MOODNET_CHECK(x.rank() == sample_shape_.rank() + 1 && x.shape().inner_numel() == sample_shape_.numel(),
                   "model input has shape ", x.shape().str(), ", expected [N, ", sample_shape_.str().substr(1));
-    return root_->forward(x);
+    last_ = &plan(x.shape());
+    return last_->forward(x);
   }
-  TensorView<const T> backward(TensorView<const T> dy) { return root_->backward(dy); }
+  // dy: gradient of the loss w.r.t. the last forward's output. Accumulates the parameter gradients;
+  // returns the gradient w.r.t. the input when set_input_grad(true), else an empty view (it lives
+  // in the plan's arena: valid until the next forward).
+  TensorView<const T> backward(TensorView<const T> dy) {
+    MOODNET_CHECK(last_ != nullptr, "Model::backward needs a forward first");
+    return last_->backward(dy);
+  }
+  // Whether backward also computes the input's gradient (off by default: the first layer then
+  // skips that work, as nobody reads it).
+  void set_input_grad(bool on) {
+    if (on != input_grad_) plans_.clear(), last_ = nullptr;
+    input_grad_ = on;
+  }
+  // The passes that compiled plans run (all on by default; tests turn them off to compare bits).
+  void set_passes(graph::PassOptions passes) {
+    passes_ = passes;
+    plans_.clear(), last_ = nullptr;
+  }
+
+  // The plan for a batch of this shape in the current mode (compiled on first use).
+  graph::Plan<T>& plan(const Shape& batch) {
+    const std::vector<bool> modes = layer_modes();
+    for (auto& c : plans_)
+      if (c.shape == batch && c.modes == modes) return *c.plan;
+    graph::PlanOptions o;
+    o.training = root_->training();
+    o.input_grad = input_grad_;
+    o.passes = passes_;
+    plans_.push_back({batch, modes, graph::Plan<T>::template compile(*root_, batch, o, workspace_.get())});
+    return *plans_.back().plan;
+  }
+  // Bytes held by the compiled plans' arenas and the shared workspace.
+  std::int64_t activation_bytes() const {
+    std::int64_t n = workspace_->bytes();
+    for (const auto& c : plans_) n += c.plan->arena_bytes();
+    return n;
+  }
 
   void zero_grad() { grads_.zero(); }
   // The training step about to run (drives the dropout masks; see Layer::set_step).
@@ -109,21 +160,40 @@ class Model {
   // Calls f(full_name_prefix, layer) for every leaf layer in order (containers are walked into).
   void for_each_layer(const std::function<void(const std::string&, Layer<T>&)>& f) { walk("", *root_, f); }
 
-  // A model summary: one row per leaf layer with its name, type, output shape and parameter count.
+  // A model summary read from the training plan for `batch` items: one row per step (after the
+  // passes: "(+ ReLU features.2)" marks what a step absorbed) with its module's name, type, the
+  // step's configuration, output shape, parameter count and forward FLOPs; then the totals and the
+  // planned activation memory.
   std::string summary(std::int64_t batch = 1) {
+    const bool was_training = training();
+    train();
+    graph::Plan<T>& p = plan(batch_shape(batch));
     std::ostringstream os;
-    char line[256];
-    std::snprintf(line, sizeof line, "%-22s %-18s %-30s %-22s %12s\n", "layer", "type", "config", "output shape",
-                  "params");
-    os << line << std::string(108, '-') << "\n";
-    Shape shape = batch_shape(batch);
-    std::snprintf(line, sizeof line, "%-22s %-18s %-30s %-22s %12s\n", "input", "", "", shape.str().c_str(), "");
+    char line[320];
+    std::snprintf(line, sizeof line, "%-24s %-18s %-34s %-20s %10s %10s\n", "layer", "type", "config",
+                  "output shape", "params", "MFLOP");
+    os << line << std::string(121, '-') << "\n";
+    std::snprintf(line, sizeof line, "%-24s %-18s %-34s %-20s\n", "input", "", "", p.input_shape().str().c_str());
     os << line;
-    rows("", *root_, shape, os);
-    os << std::string(108, '-') << "\n";
+    double flops = 0;
+    for (const auto& s : p.steps()) {
+      std::string config = s->describe();
+      for (const auto& f : s->fused) config += " (+ " + f + ")";
+      std::snprintf(line, sizeof line, "%-24s %-18s %-34s %-20s %10s %10.2f\n", s->name.c_str(),
+                    s->module_type.c_str(), config.c_str(), s->output_shape.str().c_str(),
+                    s->parameters ? with_commas(s->parameters).c_str() : "", s->flops() / 1e6);
+      os << line;
+      flops += s->flops();
+    }
+    os << std::string(121, '-') << "\n";
     std::int64_t trainable = num_parameters(), buffered = 0;
     for (auto& b : named_buffers()) buffered += b.buffer.counter ? 1 : b.buffer.values.numel();
     os << "trainable parameters: " << with_commas(trainable) << "  (buffers: " << with_commas(buffered) << ")\n";
+    std::snprintf(line, sizeof line, "forward: %.1f MFLOP per batch of %lld; training activations: %.1f MiB planned "
+                  "(%.1f MiB without reuse)\n", flops / 1e6, static_cast<long long>(batch),
+                  static_cast<double>(p.arena_bytes()) / (1 << 20), static_cast<double>(p.unshared_bytes()) / (1 << 20));
+    os << line;
+    if (!was_training) eval();
     return os.str();
   }
 
@@ -154,32 +224,33 @@ class Model {
       for (auto& param : l.parameters()) params_.push_back({p + param.name, &param, 0});
     });
   }
-  std::int64_t subtree_params(Layer<T>& l) {
-    std::int64_t n = 0;
-    walk("", l, [&](const std::string&, Layer<T>& x) {
-      for (auto& p : x.parameters()) n += p.shape.numel();
-    });
-    return n;
+  // Every layer's own train/eval flag, in tree order: a plan is valid for one such combination.
+  std::vector<bool> layer_modes() {
+    std::vector<bool> m;
+    std::function<void(Layer<T>&)> visit = [&](Layer<T>& l) {
+      m.push_back(l.training());
+      l.for_each_child([&](const std::string&, Layer<T>& c) { visit(c); });
+    };
+    visit(*root_);
+    return m;
   }
-  void rows(const std::string& prefix, Layer<T>& l, Shape& shape, std::ostringstream& os) {
-    // Sequentials are expanded; any other layer (including a Residual) is one row.
-    if (auto* seq = dynamic_cast<Sequential<T>*>(&l)) {
-      for (std::size_t i = 0; i < seq->size(); ++i) rows(prefix + seq->child_name(i) + ".", (*seq)[i], shape, os);
-      return;
-    }
-    shape = l.output_shape(shape);
-    std::string name = prefix.empty() ? "" : prefix.substr(0, prefix.size() - 1);
-    char line[256];
-    std::snprintf(line, sizeof line, "%-22s %-18s %-30s %-22s %12s\n", name.c_str(), l.type_name().c_str(),
-                  l.describe().c_str(), shape.str().c_str(), with_commas(subtree_params(l)).c_str());
-    os << line;
-  }
+
+  struct CachedPlan {
+    Shape shape;
+    std::vector<bool> modes;
+    std::unique_ptr<graph::Plan<T>> plan;
+  };
 
   std::unique_ptr<Sequential<T>> root_;
   Shape sample_shape_;
   std::map<std::string, std::string> metadata_;
   std::vector<NamedParameter> params_;
   Tensor<T> values_, grads_;
+  std::unique_ptr<Workspace> workspace_ = std::make_unique<Workspace>();  // shared by every plan's steps
+  std::vector<CachedPlan> plans_;
+  graph::Plan<T>* last_ = nullptr;  // the plan of the last forward
+  bool input_grad_ = false;
+  graph::PassOptions passes_;
 };
 
 }  // namespace moodnet
