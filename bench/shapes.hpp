@@ -1,18 +1,27 @@
 #pragma once
-// The real layer shapes of MobileNet-V1-48 (alpha 1, 0.5) and CustomNet-48 (w 64, 32) at batch 64,
-// shared by every benchmark (same layers as ../shared/reference/pytorch_models.py and the per-layer
-// PyTorch table in ../shared/reference/results-2026-11-24.md). Shapes used by several networks
+// The real layer shapes of the benchmark networks at batch 64 — MobileNet-V1-48 (alpha 1, 0.5),
+// CustomNet-48 (w 64, 32) and the residual networks when registered — shared by every benchmark.
+// They are read from each registered model's training plan compiled with every pass off (one step
+// per PyTorch layer, as in ../shared/reference/pytorch_models.py and the per-layer PyTorch table of
+// ../shared/reference/results-2026-11-24.md), never copied by hand. Shapes used by several networks
 // appear once, with every user listed ("mb1, cn32").
 #include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "moodnet/graph/steps/conv.hpp"
+#include "moodnet/graph/steps/eltwise.hpp"
+#include "moodnet/graph/steps/linear.hpp"
+#include "moodnet/graph/steps/norm.hpp"
+#include "moodnet/graph/steps/pool.hpp"
+#include "moodnet/models/registry.hpp"
+
 namespace moodnet::bench {
 
 inline constexpr int kBatch = 64;
 
-enum class LayerKind { dense, depthwise, pointwise, batchnorm, groupnorm, relu, maxpool, dropout, gap, linear };
+enum class LayerKind { dense, grouped, depthwise, pointwise, batchnorm, groupnorm, relu, maxpool, dropout, gap, linear };
 
 struct LayerShape {
   LayerKind kind;
@@ -20,6 +29,7 @@ struct LayerShape {
   int h = 0, w = 0;        // input spatial size (0 for flat inputs)
   int k = 0, stride = 1;   // conv/pool kernel and stride
   double p = 0;            // dropout probability
+  int groups = 1;          // grouped convolution: groups; groupnorm: groups
   std::string used_by;     // "mb1, cn32"
 
   // "dense3x3 32->32 s1 @48x48" — the naming of the PyTorch reference table.
@@ -29,11 +39,12 @@ struct LayerShape {
     const std::string io = std::to_string(cin) + "->" + std::to_string(cout);
     const std::string s = " s" + std::to_string(stride);
     switch (kind) {
-      case LayerKind::dense: return "dense3x3 " + io + s + at;
+      case LayerKind::dense: return "dense" + std::to_string(k) + "x" + std::to_string(k) + " " + io + s + at;
+      case LayerKind::grouped: return "grouped3x3 " + io + " g" + std::to_string(groups) + s + at;
       case LayerKind::depthwise: return "depthwise3x3 " + io + s + at;
       case LayerKind::pointwise: return "pointwise1x1 " + io + s + at;
       case LayerKind::batchnorm: return "batchnorm " + c + at;
-      case LayerKind::groupnorm: return "groupnorm8 " + c + at;
+      case LayerKind::groupnorm: return "groupnorm" + std::to_string(groups) + " " + c + at;
       case LayerKind::relu: return "relu " + (h ? c : "F" + std::to_string(cin)) + at;
       case LayerKind::maxpool: return "maxpool2x2 " + c + at;
       case LayerKind::dropout: {
@@ -49,11 +60,14 @@ struct LayerShape {
   // Output spatial size of a conv/pool layer.
   int out_h() const { return kind == LayerKind::maxpool ? h / 2 : (h + 2 * (k / 2) - k) / stride + 1; }
   int out_w() const { return kind == LayerKind::maxpool ? w / 2 : (w + 2 * (k / 2) - k) / stride + 1; }
+  // Padding of a conv layer: "same" for odd kernels (every network here uses k/2).
+  int pad() const { return k / 2; }
   // Forward multiply-accumulates per image for conv and linear layers (0 otherwise).
   double macs_per_image() const {
     switch (kind) {
       case LayerKind::dense: case LayerKind::pointwise:
         return double(out_h()) * out_w() * cout * cin * k * k;
+      case LayerKind::grouped: return double(out_h()) * out_w() * cout * (cin / groups) * k * k;
       case LayerKind::depthwise: return double(out_h()) * out_w() * cout * k * k;
       case LayerKind::linear: return double(cin) * cout;
       default: return 0;
@@ -62,12 +76,6 @@ struct LayerShape {
 };
 
 namespace detail {
-// A LayerShape with every field given (brace-initialising only some would warn under -Wextra).
-inline LayerShape L(LayerKind kind, int cin, int cout, int h = 0, int w = 0, int k = 0, int stride = 1, double p = 0) {
-  return LayerShape{kind, cin, cout, h, w, k, stride, p, {}};
-}
-inline int scale(int c, double alpha) { return std::max(1, static_cast<int>(c * alpha)); }
-
 inline void add(std::vector<LayerShape>& out, LayerShape s, const std::string& net) {
   for (auto& e : out)
     if (e.name() == s.name()) {
@@ -78,66 +86,69 @@ inline void add(std::vector<LayerShape>& out, LayerShape s, const std::string& n
   out.push_back(s);
 }
 
-inline void add_mobilenet(std::vector<LayerShape>& out, double alpha, const std::string& net) {
-  static const int blocks[13][3] = {{32, 64, 1},   {64, 128, 2},  {128, 128, 1}, {128, 256, 2}, {256, 256, 1},
-                                    {256, 512, 2}, {512, 512, 1}, {512, 512, 1}, {512, 512, 1}, {512, 512, 1},
-                                    {512, 512, 1}, {512, 1024, 2}, {1024, 1024, 1}};
-  const int c0 = scale(32, alpha);
-  int hw = 48;
-  add(out, L(LayerKind::dense, 1, c0, hw, hw, 3, 1), net);
-  add(out, L(LayerKind::batchnorm, c0, c0, hw, hw), net);
-  add(out, L(LayerKind::relu, c0, c0, hw, hw), net);
-  for (const auto& b : blocks) {
-    const int ci = scale(b[0], alpha), co = scale(b[1], alpha), s = b[2];
-    add(out, L(LayerKind::depthwise, ci, ci, hw, hw, 3, s), net);
-    hw = (hw + 2 - 3) / s + 1;
-    add(out, L(LayerKind::batchnorm, ci, ci, hw, hw), net);
-    add(out, L(LayerKind::relu, ci, ci, hw, hw), net);
-    add(out, L(LayerKind::pointwise, ci, co, hw, hw, 1, 1), net);
-    add(out, L(LayerKind::batchnorm, co, co, hw, hw), net);
-    add(out, L(LayerKind::relu, co, co, hw, hw), net);
+// The LayerShape of one plan step (false for steps that are not benchmarked on their own: views,
+// residual adds).
+inline bool layer_shape(const graph::Step<float>& step, LayerShape& s) {
+  const Shape& in = step.input_shapes[0];
+  s = LayerShape{};
+  s.cin = static_cast<int>(in[1]);
+  s.cout = static_cast<int>(step.output_shape[1]);
+  if (in.rank() == 4) s.h = static_cast<int>(in[2]), s.w = static_cast<int>(in[3]);
+  if (auto* c = dynamic_cast<const graph::Conv2dStep<float>*>(&step)) {
+    const auto& p = c->params();
+    s.k = static_cast<int>(p.R), s.stride = static_cast<int>(p.stride_h), s.groups = static_cast<int>(p.groups);
+    s.kind = p.groups > 1 ? LayerKind::grouped : p.R == 1 ? LayerKind::pointwise : LayerKind::dense;
+  } else if (auto* d = dynamic_cast<const graph::DepthwiseConv2dStep<float>*>(&step)) {
+    s.kind = LayerKind::depthwise, s.k = static_cast<int>(d->params().R), s.stride = static_cast<int>(d->params().stride_h);
+  } else if (dynamic_cast<const graph::BatchNorm2dStep<float>*>(&step)) {
+    s.kind = LayerKind::batchnorm;
+  } else if (auto* g = dynamic_cast<const graph::GroupNormStep<float>*>(&step)) {
+    s.kind = LayerKind::groupnorm, s.groups = static_cast<int>(g->groups());
+  } else if (auto* a = dynamic_cast<const graph::ActivationStep<float>*>(&step); a && a->fn() == graph::ActivationFn::relu) {
+    s.kind = LayerKind::relu;
+  } else if (auto* m = dynamic_cast<const graph::Pool2dStep<float>*>(&step); m && step.kind() == graph::StepKind::max_pool2d) {
+    s.kind = LayerKind::maxpool, s.k = static_cast<int>(m->params().kernel_h), s.stride = static_cast<int>(m->params().stride_h);
+  } else if (auto* dr = dynamic_cast<const graph::DropoutStep<float>*>(&step)) {
+    s.kind = LayerKind::dropout, s.p = dr->probability();
+  } else if (step.kind() == graph::StepKind::global_avg_pool2d) {
+    s.kind = LayerKind::gap;
+  } else if (auto* l = dynamic_cast<const graph::LinearStep<float>*>(&step)) {
+    s.kind = LayerKind::linear, s.cin = static_cast<int>(l->params().in), s.cout = static_cast<int>(l->params().out);
+  } else {
+    return false;
   }
-  const int cl = scale(1024, alpha);
-  add(out, L(LayerKind::gap, cl, cl, hw, hw), net);
-  LayerShape d = L(LayerKind::dropout, cl, cl);
-  d.p = 0.2;
-  add(out, d, net);
-  add(out, L(LayerKind::linear, cl, 7), net);
+  return true;
 }
 
-inline void add_customnet(std::vector<LayerShape>& out, int w, const std::string& net) {
-  int cin = 1, hw = 48;
-  for (int c : {w, 2 * w, 4 * w, 8 * w}) {
-    add(out, L(LayerKind::dense, cin, c, hw, hw, 3, 1), net);
-    add(out, L(LayerKind::batchnorm, c, c, hw, hw), net);
-    add(out, L(LayerKind::relu, c, c, hw, hw), net);
-    add(out, L(LayerKind::dense, c, c, hw, hw, 3, 1), net);
-    add(out, L(LayerKind::groupnorm, c, c, hw, hw), net);
-    add(out, L(LayerKind::maxpool, c, c, hw, hw, 2, 2), net);
-    hw /= 2;
-    LayerShape d = L(LayerKind::dropout, c, c, hw, hw);
-    d.p = 0.25;
-    add(out, d, net);
-    cin = c;
+// Every step of the registered model `name` (size argument key = value), batch 64, training plan
+// with the passes off.
+inline void add_model(std::vector<LayerShape>& out, const std::string& name, const SizeArgs& size, const std::string& tag) {
+  ModelSpec spec;
+  spec.size = size;
+  Model<float> model = build_model<float>(name, spec);
+  model.set_passes(graph::PassOptions::none());
+  model.train();
+  for (const auto& step : model.plan(model.batch_shape(kBatch)).steps()) {
+    LayerShape s;
+    if (layer_shape(*step, s)) add(out, s, tag);
   }
-  add(out, L(LayerKind::gap, 8 * w, 8 * w, hw, hw), net);
-  add(out, L(LayerKind::linear, 8 * w, 256), net);
-  add(out, L(LayerKind::relu, 256, 256), net);
-  LayerShape d = L(LayerKind::dropout, 256, 256);
-  d.p = 0.5;
-  add(out, d, net);
-  add(out, L(LayerKind::linear, 256, 7), net);
 }
 }  // namespace detail
 
-// Every distinct layer shape of the four benchmark networks, in network order.
+// Every distinct layer shape of the benchmark networks, in network order.
 inline const std::vector<LayerShape>& all_layer_shapes() {
   static const std::vector<LayerShape> shapes = [] {
     std::vector<LayerShape> v;
-    detail::add_mobilenet(v, 1.0, "mb1");
-    detail::add_mobilenet(v, 0.5, "mb0.5");
-    detail::add_customnet(v, 64, "cn64");
-    detail::add_customnet(v, 32, "cn32");
+    detail::add_model(v, "mobilenet", {{"alpha", 1.0}}, "mb1");
+    detail::add_model(v, "mobilenet", {{"alpha", 0.5}}, "mb0.5");
+    detail::add_model(v, "customnet", {{"w", 64}}, "cn64");
+    detail::add_model(v, "customnet", {{"w", 32}}, "cn32");
+    if (try_find_model("resnet")) {
+      detail::add_model(v, "resnet", {{"w", 32}, {"blocks", 1}}, "rn10");
+      detail::add_model(v, "resnet", {{"w", 24}, {"blocks", 2}}, "rn18");
+    }
+    if (try_find_model("resnext"))
+      detail::add_model(v, "resnext", {{"cardinality", 8}, {"group_width", 4}, {"w", 64}, {"blocks", 2}}, "rx8x4");
     return v;
   }();
   return shapes;

@@ -105,9 +105,15 @@ class Step {
   virtual bool has_parameter_grads() const { return false; }
   virtual bool can_skip_input_grad() const { return false; }
 
-  // Forward cost for profiles and summaries: floating-point operations (an FMA is 2) and the bytes
-  // of activations read and written (parameters not counted).
+  // Forward cost for profiles and summaries: floating-point operations (an FMA is 2), and the bytes
+  // of activations read and written once each (parameters and re-reads not counted).
   virtual double flops() const { return 0; }
+  double bytes() const {
+    if (is_view()) return 0;
+    double n = static_cast<double>(output_shape.numel());
+    for (const Shape& s : input_shapes) n += static_cast<double>(s.numel());
+    return n * static_cast<double>(sizeof(T));
+  }
 
   // Filled by the builder.
   std::string name;                 // the module's state_dict prefix, e.g. "features.3"

@@ -20,7 +20,6 @@
 #include "moodnet/layers/conv2d.hpp"
 #include "moodnet/layers/dropout.hpp"
 #include "moodnet/layers/flatten.hpp"
-#include "moodnet/layers/fusion.hpp"
 #include "moodnet/layers/groupnorm.hpp"
 #include "moodnet/layers/linear.hpp"
 #include "moodnet/layers/pooling.hpp"
@@ -55,11 +54,6 @@ inline Model<T> make_customnet_48(std::int64_t w = 64, std::uint64_t seed = 0, i
   head->template emplace<Dropout<T>>(0.5);
   head->template emplace<Linear<T>>(256, num_classes);
 
-  // Each BatchNorm2d/GroupNorm computes its ReLU itself, and in eval mode each convolution applies the
-  // BatchNorm2d after it (bit-identical results, fewer passes and buffers; layers/fusion.hpp,
-  // docs/performance.md). Names and the state_dict are unchanged.
-  fuse_norm_relu(*features);
-  fold_batchnorm_into_conv(*features);
   auto net = std::make_unique<Sequential<T>>();
   net->add(std::move(features), "features");
   net->add(std::make_unique<GlobalAvgPool<T>>(), "pool");

@@ -24,7 +24,6 @@
 #include "moodnet/layers/depthwise_conv2d.hpp"
 #include "moodnet/layers/dropout.hpp"
 #include "moodnet/layers/flatten.hpp"
-#include "moodnet/layers/fusion.hpp"
 #include "moodnet/layers/linear.hpp"
 #include "moodnet/layers/pooling.hpp"
 #include "moodnet/layers/sequential.hpp"
@@ -62,11 +61,6 @@ inline Model<T> make_mobilenet_v1_48(double alpha = 1.0, std::uint64_t seed = 0,
     features->template emplace<BatchNorm2d<T>>(co);
     features->template emplace<ReLU<T>>();
   }
-  // Each BatchNorm2d/GroupNorm computes its ReLU itself, and in eval mode each convolution applies the
-  // BatchNorm2d after it (bit-identical results, fewer passes and buffers; layers/fusion.hpp,
-  // docs/performance.md). Names and the state_dict are unchanged.
-  fuse_norm_relu(*features);
-  fold_batchnorm_into_conv(*features);
   auto net = std::make_unique<Sequential<T>>();
   net->add(std::move(features), "features");
   net->add(std::make_unique<GlobalAvgPool<T>>(), "pool");
