@@ -108,7 +108,7 @@ class Model {
 
   // The plan for a batch of this shape in the current mode (compiled on first use).
   graph::Plan<T>& plan(const Shape& batch) {
-    const std::vector<bool> modes = layer_modes();
+    const std::vector<bool>& modes = layer_modes();
     for (auto& c : plans_)
       if (c.shape == batch && c.modes == modes) return *c.plan;
     graph::PlanOptions o;
@@ -225,14 +225,15 @@ class Model {
     });
   }
   // Every layer's own train/eval flag, in tree order: a plan is valid for one such combination.
-  std::vector<bool> layer_modes() {
-    std::vector<bool> m;
-    std::function<void(Layer<T>&)> visit = [&](Layer<T>& l) {
-      m.push_back(l.training());
-      l.for_each_child([&](const std::string&, Layer<T>& c) { visit(c); });
-    };
-    visit(*root_);
-    return m;
+  // (Reuses one vector: a forward in steady state allocates nothing.)
+  const std::vector<bool>& layer_modes() {
+    modes_.clear();
+    collect_modes(*root_);
+    return modes_;
+  }
+  void collect_modes(Layer<T>& l) {
+    modes_.push_back(l.training());
+    l.for_each_child([this](const std::string&, Layer<T>& c) { collect_modes(c); });
   }
 
   struct CachedPlan {
@@ -251,6 +252,7 @@ class Model {
   graph::Plan<T>* last_ = nullptr;  // the plan of the last forward
   bool input_grad_ = false;
   graph::PassOptions passes_;
+  std::vector<bool> modes_;  // scratch of layer_modes()
 };
 
 }  // namespace moodnet
