@@ -1,17 +1,19 @@
-// conv2d forward, backward-input and backward-weight on the real dense 3x3 and pointwise 1x1 layer
-// shapes of MobileNet-V1-48 and CustomNet-48 (bench/shapes.hpp), and on the residual networks'
-// layers that no other network has: the grouped 3x3 convolutions of ResNeXt-48 8x4d (8 groups of 4,
-// 8, 16, 32 channels; PyTorch's per-layer key "conv C->C sS @HxW") and the 1x1 stride-2 projection
-// shortcuts of ResNet-48 and ResNeXt-48 ("pointwise1x1 C->K s2 @HxW"). The residual shapes run with
-// both algorithms (suffix /gemm, /direct; the automatic choice is whichever conv2d_use_direct picks).
-// Batch 64, 2 threads. Counter "flops" (printed as a rate, e.g. 312G/s) = 2 flops per multiply-
-// accumulate (each of the three passes costs the same MACs). Before timing, every shape is checked
-// once against the ref:: oracle on a reduced batch.
+// conv2d forward, backward-input and backward-weight on the real layer shapes, batch 64, 2 threads:
+// the dense 3x3 and pointwise 1x1 layers of MobileNet-V1-48 and CustomNet-48 (bench/shapes.hpp),
+// and the layers of the residual networks (../shared/reference/pytorch_models.py): the dense 3x3
+// layers of ResNet-10-48 w32 and ResNet-18-48 w24, the grouped 3x3 layers of ResNeXt-48 8x4d (8
+// groups of 4, 8, 16, 32 channels; PyTorch's per-layer key "conv C->C sS @HxW") and the 1x1
+// stride-2 projection shortcuts ("pointwise1x1 C->K s2 @HxW"). Every 3x3 and projection layer runs
+// with both algorithms (suffix /gemm, /direct; the label says "(automatic)" on the one conv2d picks
+// for that pass); the 1x1 stride-1 layers run as conv2d picks (GEMM). Counter "flops" (printed as a
+// rate, e.g. 312G/s) = 2 flops per multiply-accumulate (each of the three passes costs the same
+// MACs). Before timing, every shape is checked once against the ref:: oracle on a reduced batch.
 //
 //   build/release/bench/bench_conv2d --benchmark_filter='fwd/dense'
 //   build/release/bench/bench_conv2d --benchmark_filter='conv 256'        # one grouped layer, both algorithms
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -58,32 +60,41 @@ Conv2dParams conv(std::int64_t c, std::int64_t k, std::int64_t hw, std::int64_t 
   return p;
 }
 
-// ../shared/reference/pytorch_models.py: ResNeXt48() bottleneck width 32 * 2^i in 8 groups, stage i
-// at 48 >> i (the first block of stages 1-3 has stride 2); projections where a stage starts.
+std::string hw_of(int hw) { return " @" + std::to_string(hw) + "x" + std::to_string(hw); }
+std::string io_of(int c, int k, int stride) { return std::to_string(c) + "->" + std::to_string(k) + " s" + std::to_string(stride); }
+
+// ../shared/reference/pytorch_models.py. ResNet48(w, blocks): stem 3x3 1 -> w, then stage i at
+// 48 >> i with c = w << i (the first block of stages 1-3 has stride 2 and a projection). ResNeXt48():
+// bottleneck width 32 << i in 8 groups, stage i at 48 >> i, projections where a stage starts.
 std::vector<ResidualLayer> residual_layers() {
   std::vector<ResidualLayer> v;
-  int hw = 48;
+  auto add = [&](const std::string& key, const std::string& tag, const Conv2dParams& p) {
+    for (auto& e : v)
+      if (e.key == key) {
+        e.used_by += ", " + tag;
+        return;
+      }
+    v.push_back({key, tag, p});
+  };
+  for (const auto& [w, tag] : {std::pair{32, std::string("rn10w32")}, std::pair{24, std::string("rn18w24")}}) {
+    add("dense3x3 " + io_of(1, w, 1) + hw_of(48), tag, conv(1, w, 48, 3, 1, 1));
+    for (int i = 0; i < 4; ++i) {
+      const int c = w << i, hw = 48 >> i;
+      if (i > 0) add("dense3x3 " + io_of(c / 2, c, 2) + hw_of(hw * 2), tag, conv(c / 2, c, hw * 2, 3, 2, 1));
+      add("dense3x3 " + io_of(c, c, 1) + hw_of(hw), tag, conv(c, c, hw, 3, 1, 1));
+    }
+  }
   for (int i = 0; i < 4; ++i) {
-    const int width = 32 << i, in_hw = i == 0 ? 48 : hw * 2;
-    if (i > 0)
-      v.push_back({"conv " + std::to_string(width) + "->" + std::to_string(width) + " s2 @" + std::to_string(in_hw) +
-                       "x" + std::to_string(in_hw),
-                   "rx8x4", conv(width, width, in_hw, 3, 2, 8)});
-    v.push_back({"conv " + std::to_string(width) + "->" + std::to_string(width) + " s1 @" + std::to_string(hw) + "x" +
-                     std::to_string(hw),
-                 "rx8x4", conv(width, width, hw, 3, 1, 8)});
-    hw /= 2;
+    const int width = 32 << i, hw = 48 >> i;
+    if (i > 0) add("conv " + io_of(width, width, 2) + hw_of(hw * 2), "rx8x4", conv(width, width, hw * 2, 3, 2, 8));
+    add("conv " + io_of(width, width, 1) + hw_of(hw), "rx8x4", conv(width, width, hw, 3, 1, 8));
   }
   // Projection shortcuts with stride 2: ResNet-10-48 w32, ResNet-18-48 w24, ResNeXt-48 (64 << i).
-  const std::pair<std::vector<int>, std::string> nets[] = {
-      {{32, 64, 128, 256}, "rn10w32"}, {{24, 48, 96, 192}, "rn18w24"}, {{64, 128, 256, 512}, "rx8x4"}};
-  for (const auto& [widths, tag] : nets)
-    for (int i = 1; i < 4; ++i) {
-      const int in_hw = 48 >> (i - 1);
-      v.push_back({"pointwise1x1 " + std::to_string(widths[i - 1]) + "->" + std::to_string(widths[i]) + " s2 @" +
-                       std::to_string(in_hw) + "x" + std::to_string(in_hw),
-                   tag, conv(widths[i - 1], widths[i], in_hw, 1, 2, 1)});
-    }
+  for (const auto& [w, tag] : {std::pair{32, std::string("rn10w32")}, std::pair{24, std::string("rn18w24")},
+                               std::pair{64, std::string("rx8x4")}})
+    for (int i = 1; i < 4; ++i)
+      add("pointwise1x1 " + io_of(w << (i - 1), w << i, 2) + hw_of(48 >> (i - 1)), tag,
+          conv(w << (i - 1), w << i, 48 >> (i - 1), 1, 2, 1));
   return v;
 }
 
@@ -152,22 +163,34 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("moodnet threads", std::to_string(moodnet::num_threads()));
   const std::pair<const char*, Pass> passes[] = {
       {"fwd", Pass::fwd}, {"bwd_input", Pass::bwd_input}, {"bwd_weight", Pass::bwd_weight}};
-  auto add = [&](const std::string& name, const Conv2dParams& p, const std::string& used_by) {
+  using moodnet::kernels::Conv2dAlgo;
+  using moodnet::kernels::Conv2dPass;
+  const Conv2dPass kernel_pass[] = {Conv2dPass::forward, Conv2dPass::backward_input, Conv2dPass::backward_weight};
+  // One layer with the automatic choice (both = false) or with each algorithm (suffixes /gemm, /direct).
+  auto add = [&](const std::string& name, const Conv2dParams& p, const std::string& used_by, bool both) {
     validate(p, name);
-    for (const auto& [tag, pass] : passes)
-      benchmark::RegisterBenchmark((std::string("conv2d_") + tag + "/" + name).c_str(), run, p, pass, used_by)
-          ->UseRealTime()
-          ->Unit(benchmark::kMillisecond);
-  };
-  for (LayerKind kind : {LayerKind::dense, LayerKind::pointwise})
-    for (const LayerShape& s : moodnet::bench::layer_shapes(kind)) add(s.name(), params_of(s, moodnet::bench::kBatch), s.used_by);
-  for (const ResidualLayer& l : residual_layers())
-    for (auto [algo, suffix] : {std::pair{moodnet::kernels::Conv2dAlgo::gemm, "/gemm"},
-                                std::pair{moodnet::kernels::Conv2dAlgo::direct, "/direct"}}) {
-      Conv2dParams p = l.p;
-      p.algo = algo;
-      add(l.key + suffix, p, l.used_by + (moodnet::kernels::conv2d_use_direct(l.p) == (algo == moodnet::kernels::Conv2dAlgo::direct) ? " (automatic)" : ""));
+    for (Conv2dAlgo algo : both ? std::vector{Conv2dAlgo::gemm, Conv2dAlgo::direct} : std::vector{Conv2dAlgo::automatic}) {
+      Conv2dParams q = p;
+      q.algo = algo;
+      const std::string suffix = algo == Conv2dAlgo::gemm ? "/gemm" : algo == Conv2dAlgo::direct ? "/direct" : "";
+      for (int i = 0; i < 3; ++i) {
+        const bool picked = moodnet::kernels::conv2d_use_direct(p, kernel_pass[i]) == (algo == Conv2dAlgo::direct);
+        const std::string label = used_by + (both && picked ? " (automatic)" : "");
+        benchmark::RegisterBenchmark((std::string("conv2d_") + passes[i].first + "/" + name + suffix).c_str(), run, q,
+                                     passes[i].second, label)
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
+      }
     }
+  };
+  std::vector<std::string> seen;
+  for (LayerKind kind : {LayerKind::dense, LayerKind::pointwise})
+    for (const LayerShape& s : moodnet::bench::layer_shapes(kind)) {
+      add(s.name(), params_of(s, moodnet::bench::kBatch), s.used_by, kind == LayerKind::dense);
+      seen.push_back(s.name());
+    }
+  for (const ResidualLayer& l : residual_layers())
+    if (std::find(seen.begin(), seen.end(), l.key) == seen.end()) add(l.key, l.p, l.used_by, true);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -231,14 +231,35 @@ TEST_CASE("direct conv2d reuses its workspace: a repeated call allocates nothing
   CHECK(ws.slots() == slots);
 }
 
-TEST_CASE("conv2d picks the direct path for grouped layers and GEMM for dense ones", "[kernels][conv2d][direct]") {
-  CHECK(kn::conv2d_use_direct(make(64, 8, 4, 4, 48, 48, 3, 3, 1, 1)));
-  CHECK(kn::conv2d_use_direct(make(64, 8, 32, 32, 12, 12, 3, 3, 2, 1)));
-  CHECK_FALSE(kn::conv2d_use_direct(make(64, 1, 64, 64, 24, 24, 3, 3, 1, 1)));
+TEST_CASE("conv2d picks the direct path where it measured faster", "[kernels][conv2d][direct]") {
+  using kn::Conv2dPass;
+  const Conv2dPass all[] = {Conv2dPass::forward, Conv2dPass::backward_input, Conv2dPass::backward_weight};
+  for (Conv2dPass pass : all) {
+    CHECK(kn::conv2d_use_direct(make(64, 8, 4, 4, 48, 48, 3, 3, 1, 1), pass));    // grouped, few channels per group
+    CHECK(kn::conv2d_use_direct(make(64, 8, 32, 32, 12, 12, 3, 3, 2, 1), pass));
+    CHECK(kn::conv2d_use_direct<double>(make(64, 8, 4, 4, 48, 48, 3, 3, 1, 1), pass));
+    // dense 3x3 at 48x48: with the AVX-512 float tiles only (else Eigen's GEMM is faster)
+    CHECK(kn::conv2d_use_direct(make(64, 1, 32, 32, 48, 48, 3, 3, 1, 1), pass) == kn::kHaveDirectTiles<float>);
+    CHECK_FALSE(kn::conv2d_use_direct<double>(make(64, 1, 32, 32, 48, 48, 3, 3, 1, 1), pass));
+    CHECK_FALSE(kn::conv2d_use_direct(make(64, 1, 256, 256, 6, 6, 3, 3, 1, 1), pass));  // dense at 6x6
+    CHECK_FALSE(kn::conv2d_use_direct(make(64, 1, 64, 128, 48, 48, 1, 1, 2, 0), pass)); // 1x1 projection
+    CHECK_FALSE(kn::conv2d_use_direct(make(64, 1, 64, 64, 24, 24, 1, 1, 1, 0), pass));  // pointwise
+  }
+  const Conv2dParams at12 = make(64, 1, 128, 128, 12, 12, 3, 3, 1, 1);
+  CHECK(kn::conv2d_use_direct(at12, Conv2dPass::forward) == kn::kHaveDirectTiles<float>);
+  CHECK_FALSE(kn::conv2d_use_direct(at12, Conv2dPass::backward_weight));
+  const Conv2dParams stem = make(64, 1, 1, 32, 48, 48, 3, 3, 1, 1);  // one input channel: 9 taps
+  CHECK_FALSE(kn::conv2d_use_direct(stem, Conv2dPass::forward));
+  CHECK(kn::conv2d_use_direct(stem, Conv2dPass::backward_weight) == kn::kHaveDirectTiles<float>);
+
   Conv2dParams forced = make(64, 8, 4, 4, 48, 48, 3, 3, 1, 1);
   forced.algo = Conv2dAlgo::gemm;
-  CHECK_FALSE(kn::conv2d_use_direct(forced));
+  CHECK_FALSE(kn::conv2d_use_direct(forced, Conv2dPass::forward));
+  forced = make(64, 1, 256, 256, 6, 6, 1, 1, 1, 0);
+  forced.algo = Conv2dAlgo::direct;
+  CHECK(kn::conv2d_use_direct(forced, Conv2dPass::backward_weight));
   Conv2dParams wide = make(1, 1, 2, 2, 40, 40, 3, 3, 5, 1);  // 25 phases
+  CHECK_FALSE(kn::conv2d_use_direct(wide, Conv2dPass::forward));
   wide.algo = Conv2dAlgo::direct;
-  REQUIRE_THROWS_WITH(kn::conv2d_use_direct(wide), Catch::Contains("stride 5x5"));
+  REQUIRE_THROWS_WITH(kn::conv2d_use_direct(wide, Conv2dPass::forward), Catch::Contains("stride 5x5"));
 }

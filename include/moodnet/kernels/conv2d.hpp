@@ -1,8 +1,9 @@
 #pragma once
 // Dense and grouped 2-D convolution (cross-correlation, as in PyTorch), forward and the three backward
 // passes, NCHW activations and OIHW weights: the entry points, and the im2col + GEMM variant.
-// Grouped layers with few channels per group go to the direct variant (kernels/conv2d_direct.hpp),
-// chosen per call by conv2d_use_direct below; parameters and threading rules: kernels/conv2d_common.hpp.
+// Grouped layers with few channels per group, and dense 3x3 layers on larger images, go to the direct
+// variant (kernels/conv2d_direct.hpp), chosen per call and pass by conv2d_use_direct below;
+// parameters and threading rules: kernels/conv2d_common.hpp.
 //
 //   x: [N, C, H, W]          w: [K, C/G, R, S] (OIHW)        b: [K] or nullptr
 //   y: [N, K, OH, OW]        OH = (H + 2*pad_h - R) / stride_h + 1,  OW likewise
@@ -51,11 +52,22 @@
 
 namespace moodnet::kernels {
 
-// The variant for these parameters: `algo` when forced, else direct for grouped layers (groups > 1)
-// with at most kDirectMaxCg channels per group. Measured on the ResNeXt-48 layers (bench/conv2d.cpp,
-// docs/kernels/conv.md).
-inline constexpr std::int64_t kDirectMaxCg = 64;
-inline bool conv2d_use_direct(const Conv2dParams& p) {
+// Which pass a choice of variant is for.
+enum class Conv2dPass { forward, backward_input, backward_weight };
+
+// The variant for these parameters and pass: `algo` when forced, else the direct path where it
+// measured faster than im2col + GEMM (1 thread, batch 64, Zen 5; docs/kernels/conv.md):
+//   grouped layers with at most kDirectMaxCg channels per group: always (ResNeXt: 1.3-2.9x);
+//   dense R x S > 1 layers: forward and backward-input from 12x12 outputs (48x48: 1.2-1.65x,
+//   12x12: 1.05-1.25x, 6x6: GEMM up to 1.3x faster), backward-weight from 24x24 (12x12: even,
+//   6x6: GEMM 2x faster); the forward of a one-channel stem (9 taps: GEMM 10% faster) stays on GEMM;
+//   1x1 layers: GEMM (the pointwise GEMM needs no im2col; the stride-2 projections measured as fast
+//   or faster on GEMM).
+// The dense rule needs the AVX-512 float tiles: without them (double, or a portable SSE2 build)
+// Eigen's GEMM measured 1.1-1.9x faster than the portable twin on dense layers, about even on grouped.
+inline constexpr std::int64_t kDirectMaxCg = 64, kDirectMinOutputs = 144, kDirectMinWgradOutputs = 576;
+template <class T = float>
+inline bool conv2d_use_direct(const Conv2dParams& p, Conv2dPass pass) {
   switch (p.algo) {
     case Conv2dAlgo::gemm: return false;
     case Conv2dAlgo::direct:
@@ -64,7 +76,16 @@ inline bool conv2d_use_direct(const Conv2dParams& p) {
       return true;
     case Conv2dAlgo::automatic: break;
   }
-  return p.groups > 1 && p.c_per_group() <= kDirectMaxCg && conv2d_direct_supported(p);
+  if (!conv2d_direct_supported(p)) return false;
+  if (p.groups > 1 && p.c_per_group() <= kDirectMaxCg) return true;
+  if (!kHaveDirectTiles<T> || p.R * p.S == 1) return false;
+  const std::int64_t outputs = p.out_h() * p.out_w();
+  switch (pass) {
+    case Conv2dPass::forward: return outputs >= kDirectMinOutputs && p.c_per_group() >= 2;
+    case Conv2dPass::backward_input: return outputs >= kDirectMinOutputs;
+    case Conv2dPass::backward_weight: return outputs >= kDirectMinWgradOutputs;
+  }
+  return false;
 }
 
 namespace detail {
@@ -178,7 +199,7 @@ template <class T>
 inline void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, Workspace& ws,
                            const ChannelAffine<T>* epilogue = nullptr) {
   p.validate();
-  if (conv2d_use_direct(p)) return conv2d_forward_direct(p, x, w, bias, y, ws, epilogue);
+  if (conv2d_use_direct<T>(p, Conv2dPass::forward)) return conv2d_forward_direct(p, x, w, bias, y, ws, epilogue);
   const std::int64_t G = p.groups, Cg = p.c_per_group(), Kg = p.k_per_group();
   const std::int64_t HW = p.H * p.W, OHW = p.out_h() * p.out_w(), CRS = p.im2col_shape().col_rows();
   const std::int64_t nb = detail::samples_per_gemm(p), blocks = (p.N + nb - 1) / nb;
@@ -225,7 +246,7 @@ inline void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const 
 template <class T>
 inline void conv2d_backward_input(const Conv2dParams& p, const T* dy, const T* w, T* dx, Workspace& ws) {
   p.validate();
-  if (conv2d_use_direct(p)) return conv2d_backward_input_direct(p, dy, w, dx, ws);
+  if (conv2d_use_direct<T>(p, Conv2dPass::backward_input)) return conv2d_backward_input_direct(p, dy, w, dx, ws);
   const Im2colShape g = p.im2col_shape();
   const std::int64_t G = p.groups, Cg = p.c_per_group(), Kg = p.k_per_group();
   const std::int64_t HW = p.H * p.W, OHW = p.out_h() * p.out_w(), CRS = g.col_rows();
@@ -265,7 +286,7 @@ inline void conv2d_backward_input(const Conv2dParams& p, const T* dy, const T* w
 template <class T>
 inline void conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* dw, Workspace& ws) {
   p.validate();
-  if (conv2d_use_direct(p)) return conv2d_backward_weight_direct(p, x, dy, dw, ws);
+  if (conv2d_use_direct<T>(p, Conv2dPass::backward_weight)) return conv2d_backward_weight_direct(p, x, dy, dw, ws);
   const std::int64_t G = p.groups, Cg = p.c_per_group(), Kg = p.k_per_group();
   const std::int64_t HW = p.H * p.W, OHW = p.out_h() * p.out_w(), CRS = p.im2col_shape().col_rows();
   const std::int64_t nb = detail::samples_per_gemm(p);

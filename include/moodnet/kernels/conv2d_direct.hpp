@@ -71,6 +71,15 @@ namespace moodnet::kernels {
 // At most this many stored phases (stride_h * stride_w): larger strides use the GEMM path.
 inline constexpr std::int64_t kDirectMaxPhases = 16;
 
+// Whether the tiles for T are the AVX-512 ones (float in an AVX-512 build) or the portable twin.
+template <class T>
+inline constexpr bool kHaveDirectTiles =
+#if defined(__AVX512F__)
+    std::is_same_v<T, float>;
+#else
+    false;
+#endif
+
 namespace direct_detail {
 
 inline std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
