@@ -1,4 +1,4 @@
-// conv2d (im2col + GEMM, 1x1 fast path, grouped) against the nested-loop oracle in ref::, on a grid of
+// conv2d (im2col + GEMM, 1x1 fast path, grouped; the automatic choice and forced GEMM) against the nested-loop oracle in ref::, on a grid of
 // deliberately odd shapes; finite-difference gradient checks in double; bad shapes; thread-count
 // independence of the gradients.
 #include "moodnet/kernels/conv2d.hpp"
@@ -9,8 +9,7 @@
 #include <sstream>
 #include <vector>
 
-#include "moodnet/kernels/ref/conv2d.hpp"
-#include "../support/check.hpp"
+#include "conv2d_check.hpp"
 
 using moodnet::kernels::Conv2dParams;
 using moodnet::Shape;
@@ -20,68 +19,8 @@ namespace test = moodnet::test;
 
 namespace {
 
-std::string describe(const Conv2dParams& p, bool bias) {
-  std::ostringstream os;
-  os << (p.algo == moodnet::kernels::Conv2dAlgo::gemm ? "gemm " : "") << "N=" << p.N << " C=" << p.C << " H=" << p.H << " W=" << p.W << " K=" << p.K << " R=" << p.R << " S=" << p.S
-     << " stride=" << p.stride_h << "x" << p.stride_w << " pad=" << p.pad_h << "x" << p.pad_w << " groups=" << p.groups
-     << (bias ? " bias" : " no-bias");
-  return os.str();
-}
-
-template <class T>
-Tensor<double> to_double(const Tensor<T>& t) {
-  Tensor<double> d(t.shape());
-  for (std::int64_t i = 0; i < t.numel(); ++i) d[i] = static_cast<double>(t[i]);
-  return d;
-}
-
-// Runs forward, backward-input, backward-weight and backward-bias of the optimized kernels in T and of
-// the oracle in double (on the same inputs), and compares all four within `tol`.
-template <class T>
-void check_against_ref(const Conv2dParams& p, bool with_bias, double tol, std::uint64_t seed) {
-  INFO(describe(p, with_bias));
-  const auto x = test::random_tensor<T>(p.input_shape(), seed);
-  const auto w = test::random_tensor<T>(p.weight_shape(), seed + 1);
-  const auto b = test::random_tensor<T>(Shape{p.K}, seed + 2);
-  const auto dy = test::random_tensor<T>(p.output_shape(), seed + 3);
-  // Gradients start non-zero to check that dw and db accumulate while dx is overwritten.
-  const auto dw0 = test::random_tensor<T>(p.weight_shape(), seed + 4);
-  const auto db0 = test::random_tensor<T>(Shape{p.K}, seed + 5);
-
-  Workspace ws;
-  auto y = Tensor<T>::uninitialized(p.output_shape());
-  auto dx = test::random_tensor<T>(p.input_shape(), seed + 6);  // garbage: must be overwritten
-  Tensor<T> dw = dw0, db = db0;
-  moodnet::kernels::conv2d_forward<T>(p, x, w, with_bias ? b.data() : nullptr, y, ws);
-  moodnet::kernels::conv2d_backward_input<T>(p, dy, w, dx, ws);
-  moodnet::kernels::conv2d_backward_weight<T>(p, x, dy, dw, ws);
-  moodnet::kernels::conv2d_backward_bias<T>(p, dy, db);
-
-  const auto xd = to_double(x), wd = to_double(w), bd = to_double(b), dyd = to_double(dy);
-  Tensor<double> y_ref(p.output_shape()), dx_ref(p.input_shape());
-  Tensor<double> dw_ref = to_double(dw0), db_ref = to_double(db0);
-  moodnet::kernels::ref::conv2d_forward(p, xd.data(), wd.data(), with_bias ? bd.data() : nullptr, y_ref.data());
-  moodnet::kernels::ref::conv2d_backward_input(p, dyd.data(), wd.data(), dx_ref.data());
-  moodnet::kernels::ref::conv2d_backward_weight(p, xd.data(), dyd.data(), dw_ref.data());
-  moodnet::kernels::ref::conv2d_backward_bias(p, dyd.data(), db_ref.data());
-
-  {
-    INFO("forward y");
-    MOODNET_REQUIRE_CLOSE(y.view(), y_ref.view(), tol);
-  }
-  {
-    INFO("backward input dx");
-    MOODNET_REQUIRE_CLOSE(dx.view(), dx_ref.view(), tol);
-  }
-  {
-    INFO("backward weight dw");
-    MOODNET_REQUIRE_CLOSE(dw.view(), dw_ref.view(), tol);
-  }
-  {
-    INFO("backward bias db");
-    MOODNET_REQUIRE_CLOSE(db.view(), db_ref.view(), tol);
-  }
-}
+using test::check_against_ref;
+using test::describe;
 
 // The grid of odd shapes from the issue: every combination where the groups divide the channels.
 std::vector<Conv2dParams> odd_grid() {

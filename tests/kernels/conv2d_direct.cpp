@@ -7,11 +7,9 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
-#include <sstream>
 #include <vector>
 
-#include "moodnet/kernels/ref/conv2d.hpp"
-#include "../support/check.hpp"
+#include "conv2d_check.hpp"
 
 using moodnet::Shape;
 using moodnet::Tensor;
@@ -23,56 +21,13 @@ namespace test = moodnet::test;
 
 namespace {
 
-std::string describe(const Conv2dParams& p) {
-  std::ostringstream os;
-  os << "N=" << p.N << " C=" << p.C << " H=" << p.H << " W=" << p.W << " K=" << p.K << " R=" << p.R << " S=" << p.S
-     << " stride=" << p.stride_h << "x" << p.stride_w << " pad=" << p.pad_h << "x" << p.pad_w << " groups=" << p.groups;
-  return os.str();
-}
+using test::describe;
 
-template <class T>
-Tensor<double> to_double(const Tensor<T>& t) {
-  Tensor<double> d(t.shape());
-  for (std::int64_t i = 0; i < t.numel(); ++i) d[i] = static_cast<double>(t[i]);
-  return d;
-}
-
-// Forward (with bias), backward-input (dx starts as garbage: overwritten) and backward-weight (dw
-// starts non-zero: accumulated) of the direct path in T against the oracle in double.
+// All four passes of the direct path (bias included) against the oracle in double.
 template <class T>
 void check_direct(Conv2dParams p, double tol, std::uint64_t seed) {
   p.algo = Conv2dAlgo::direct;
-  INFO(describe(p));
-  const auto x = test::random_tensor<T>(p.input_shape(), seed);
-  const auto w = test::random_tensor<T>(p.weight_shape(), seed + 1);
-  const auto b = test::random_tensor<T>(Shape{p.K}, seed + 2);
-  const auto dy = test::random_tensor<T>(p.output_shape(), seed + 3);
-  const auto dw0 = test::random_tensor<T>(p.weight_shape(), seed + 4);
-  Workspace ws;
-  auto y = test::random_tensor<T>(p.output_shape(), seed + 5);
-  auto dx = test::random_tensor<T>(p.input_shape(), seed + 6);
-  Tensor<T> dw = dw0;
-  kn::conv2d_forward<T>(p, x, w, b.data(), y, ws);
-  kn::conv2d_backward_input<T>(p, dy, w, dx, ws);
-  kn::conv2d_backward_weight<T>(p, x, dy, dw, ws);
-
-  const auto xd = to_double(x), wd = to_double(w), bd = to_double(b), dyd = to_double(dy);
-  Tensor<double> y_ref(p.output_shape()), dx_ref(p.input_shape()), dw_ref = to_double(dw0);
-  kn::ref::conv2d_forward(p, xd.data(), wd.data(), bd.data(), y_ref.data());
-  kn::ref::conv2d_backward_input(p, dyd.data(), wd.data(), dx_ref.data());
-  kn::ref::conv2d_backward_weight(p, xd.data(), dyd.data(), dw_ref.data());
-  {
-    INFO("forward y");
-    MOODNET_REQUIRE_CLOSE(y.view(), y_ref.view(), tol);
-  }
-  {
-    INFO("backward input dx");
-    MOODNET_REQUIRE_CLOSE(dx.view(), dx_ref.view(), tol);
-  }
-  {
-    INFO("backward weight dw");
-    MOODNET_REQUIRE_CLOSE(dw.view(), dw_ref.view(), tol);
-  }
+  test::check_against_ref<T>(p, true, tol, seed);
 }
 
 Conv2dParams make(std::int64_t N, std::int64_t groups, std::int64_t cg, std::int64_t kg, std::int64_t H,

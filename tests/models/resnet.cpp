@@ -33,6 +33,15 @@ StateDict state_dict(Model<T>& m) {
   return d;
 }
 
+// Every name of `expected` is in the state_dict with that shape.
+void check_shapes(const StateDict& d, const std::map<std::string, Shape>& expected) {
+  for (const auto& [name, shape] : expected) {
+    INFO(name);
+    REQUIRE(d.shapes.count(name) == 1);
+    CHECK(d.shapes.at(name) == shape);
+  }
+}
+
 // Every stage's output shape for a batch of 2 (children 3..6 of the root are layer1..layer4).
 std::vector<Shape> stage_shapes(Model<float>& m) {
   Shape s = m.batch_shape(2);
@@ -80,11 +89,7 @@ TEST_CASE("ResNet-10-48 w32: torchvision state_dict names and shapes", "[models]
       {"fc.weight", {7, 256}},
       {"fc.bias", {7}},
   };
-  for (const auto& [name, shape] : expected) {
-    INFO(name);
-    REQUIRE(d.shapes.count(name) == 1);
-    CHECK(d.shapes.at(name) == shape);
-  }
+  check_shapes(d, expected);
   CHECK(d.shapes.count("layer1.0.downsample.0.weight") == 0);  // identity shortcut in stage 1
   // Order: the twin's registration order (conv1, bn1, layer1.0.conv1, ..., downsample after bn2, fc).
   CHECK(m.named_parameters()[0].name == "conv1.weight");
@@ -130,11 +135,7 @@ TEST_CASE("ResNeXt-48 8x4d: bottleneck names, grouped conv2, stem w/2", "[models
       {"layer4.1.bn3.num_batches_tracked", {}},
       {"fc.weight", {7, 512}},
   };
-  for (const auto& [name, shape] : expected) {
-    INFO(name);
-    REQUIRE(d.shapes.count(name) == 1);
-    CHECK(d.shapes.at(name) == shape);
-  }
+  check_shapes(d, expected);
   CHECK(d.shapes.count("layer1.1.downsample.0.weight") == 0);
   CHECK(m.metadata().at("model") == "resnext");
   CHECK(m.metadata().at("cardinality") == "8");

@@ -29,12 +29,12 @@
 //
 // Threads: the batch is split across OpenMP threads (one block of samples at a time per thread,
 // each GEMM single-threaded, see core/gemm.hpp; small images are blocked several per GEMM, see
-// kMinGemmColumns); with fewer blocks than threads the blocks run one after another and Eigen's
-// GEMM uses the threads instead. Column buffers live in a caller-owned
-// Workspace (slot t = thread t), so repeated calls with the same shapes allocate nothing.
-// The weight gradient is a sum over the batch: it is reduced in kWeightGradChunks fixed chunks of
-// the batch, each into its own workspace slot, then combined in chunk order, so its bits do not
-// depend on the number of threads.
+// kMinGemmColumns). A forward with fewer than kMinParallelBlocks blocks (a batch of one) splits each
+// block into fixed GEMM tiles across the threads instead (conv2d_forward_tiled). Column buffers live
+// in a caller-owned Workspace (slot t = thread t), so repeated calls with the same shapes allocate
+// nothing. The weight gradient is a sum over the batch: it is reduced in kWeightGradChunks fixed
+// chunks of the batch, each into its own workspace slot, then combined in chunk order
+// (conv2d_common.hpp), so its bits do not depend on the number of threads.
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>

@@ -94,17 +94,24 @@ inline std::int64_t samples_per_gemm(const Conv2dParams& p) {
   return samples_per_block(p.N, p.out_h() * p.out_w(), kMinGemmColumns);
 }
 
+// Runs body(i, thread) for i in [0, count) inside one parallel region, statically scheduled: every
+// item on one thread, whatever the thread count (for items that need no threads of their own).
+template <class Body>
+inline void parallel_items(std::int64_t count, Body&& body) {
+#pragma omp parallel
+  {
+    const int t = thread_index();
+#pragma omp for schedule(static)
+    for (std::int64_t i = 0; i < count; ++i) body(i, t);
+  }
+}
+
 // Runs body(i, thread) for i in [0, count); parallel over i when there are at least as many items as
 // threads (every GEMM inside is then single-threaded), else serially (Eigen's GEMM then uses the threads).
 template <class Body>
 inline void for_each_item(std::int64_t count, Body&& body) {
   if (count >= num_threads() && num_threads() > 1) {
-#pragma omp parallel
-    {
-      const int t = thread_index();
-#pragma omp for schedule(static)
-      for (std::int64_t i = 0; i < count; ++i) body(i, t);
-    }
+    parallel_items(count, body);
   } else {
     for (std::int64_t i = 0; i < count; ++i) body(i, 0);
   }
@@ -131,16 +138,10 @@ inline void reduce_weight_grad_in_chunks(std::int64_t N, std::int64_t wsize, std
   const std::int64_t chunks = std::min<std::int64_t>(N, kWeightGradChunks);
   ws.reserve_slots(static_cast<int>(chunks));
   for (std::int64_t c = 0; c < chunks; ++c) ws.get<T>(static_cast<int>(c), wsize);
-  const std::int64_t items = chunks * parts;
-#pragma omp parallel
-  {
-    const int t = thread_index();
-#pragma omp for schedule(static)
-    for (std::int64_t i = 0; i < items; ++i) {
-      const std::int64_t c = i / parts;
-      run(c, i % parts, N * c / chunks, N * (c + 1) / chunks, ws.get<T>(static_cast<int>(c), wsize), t);
-    }
-  }
+  parallel_items(chunks * parts, [&](std::int64_t i, int t) {
+    const std::int64_t c = i / parts;
+    run(c, i % parts, N * c / chunks, N * (c + 1) / chunks, ws.get<T>(static_cast<int>(c), wsize), t);
+  });
   const T* accs[kWeightGradChunks] = {};
   for (std::int64_t c = 0; c < chunks; ++c) accs[c] = ws.get<T>(static_cast<int>(c), wsize);
   parallel_for_chunks(wsize, [&](std::int64_t b, std::int64_t e) {

@@ -569,12 +569,7 @@ inline void conv2d_forward_direct(const Conv2dParams& p, const T* x, const T* w,
         apply_channel_affine(epilogue, ko, yk, OHW);
       }
   };
-#pragma omp parallel
-  {
-    const int t = thread_index();
-#pragma omp for schedule(static)
-    for (std::int64_t i = 0; i < items; ++i) run(i, t);
-  }
+  detail::parallel_items(items, run);
 }
 
 // dx = dL/dx (OVERWRITTEN) from dy and w, shapes as conv2d_backward_input.
@@ -660,12 +655,7 @@ inline void conv2d_backward_input_direct(const Conv2dParams& p, const T* dy, con
         }
       }
   };
-#pragma omp parallel
-  {
-    const int t = thread_index();
-#pragma omp for schedule(static)
-    for (std::int64_t i = 0; i < items; ++i) run(i, t);
-  }
+  detail::parallel_items(items, run);
 }
 
 // dw += dL/dw (ACCUMULATED), shapes as conv2d_backward_weight; bit-identical for any thread count.
