@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
     model.set_passes(graph::PassOptions::none());
   OptimizerConfig oc;
   oc.kind = OptimizerKind::sgd, oc.lr = 0.01, oc.momentum = 0.9, oc.nesterov = false, oc.weight_decay = 0;
-  Optimizer<float> opt(model, oc);
+  Optimizer<float> opt(model.arena(), oc);
   CrossEntropyLoss<float> loss;
   Tensor<float> x(model.batch_shape(64));
   fill_normal(x.view(), 1, 0.0, 1.0);

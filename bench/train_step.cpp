@@ -51,7 +51,7 @@ void train_step(benchmark::State& state, const std::string& net, const SizeArgs&
   OptimizerConfig oc;
   oc.kind = OptimizerKind::sgd, oc.lr = 0.01, oc.momentum = 0.9, oc.nesterov = false, oc.weight_decay = 0;
   oc.decay_norm_and_bias = true;
-  Optimizer<float> opt(model, oc);
+  Optimizer<float> opt(model.arena(), oc);
   CrossEntropyLoss<float> loss;
   const Inputs in;
   model.train();

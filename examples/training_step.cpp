@@ -15,7 +15,7 @@ int main() {
 
   OptimizerConfig oc;
   oc.lr = 0.05;
-  Optimizer<float> opt(model, oc);
+  Optimizer<float> opt(model.arena(), oc);
   CrossEntropyLoss<float> loss(/*label_smoothing=*/0.1);
 
   Tensor<float> x({16, 1, 48, 48});

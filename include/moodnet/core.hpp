@@ -1,5 +1,6 @@
 #pragma once
 // core/: Tensor, Shape, Error, Rng, threads, GEMM maps.
+#include "moodnet/core/duration.hpp"
 #include "moodnet/core/error.hpp"
 #include "moodnet/core/gemm.hpp"
 #include "moodnet/core/parallel.hpp"

@@ -181,7 +181,7 @@ TEST_CASE("A few training steps reduce the loss of both residual nets on a tiny 
     oc.kind = OptimizerKind::adam;
     oc.lr = 0.01;
     oc.weight_decay = 0;
-    Optimizer<float> opt(m, oc);
+    Optimizer<float> opt(m.arena(), oc);
     CrossEntropyLoss<float> loss;
     m.train();
     double first = 0, last = 0;

@@ -71,7 +71,7 @@ TEST_CASE("A small CNN overfits 32 real FER images to 100% training accuracy", "
   oc.kind = OptimizerKind::adam;
   oc.lr = 0.02;
   oc.weight_decay = 0;
-  Optimizer<float> opt(model, oc);
+  Optimizer<float> opt(model.arena(), oc);
   CrossEntropyLoss<float> loss;
 
   model.train();
@@ -104,7 +104,7 @@ TEST_CASE("A training step gives the same weights with 1 and 2 threads", "[model
     oc.kind = kind;
     oc.lr = 0.01;
     oc.clip_grad_norm = 5.0;
-    Optimizer<float> opt(m, oc);
+    Optimizer<float> opt(m.arena(), oc);
     CrossEntropyLoss<float> loss(0.1);
     m.train();
     for (std::uint64_t step = 0; step < 2; ++step) {

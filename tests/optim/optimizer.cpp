@@ -27,7 +27,7 @@ TEST_CASE("SGD with weight decay leaves biases and norm parameters undecayed", "
   c.momentum = 0;
   c.nesterov = false;
   c.weight_decay = 0.5;
-  Optimizer<double> opt(m, c);
+  Optimizer<double> opt(m.arena(), c);
   auto v = m.parameter_values();
   v.fill(1.0);
   m.zero_grad();  // zero gradient: only weight decay moves parameters
@@ -39,7 +39,7 @@ TEST_CASE("SGD with weight decay leaves biases and norm parameters undecayed", "
   CHECK(opt.steps() == 1);
 
   c.decay_norm_and_bias = true;
-  Optimizer<double> all(m, c);
+  Optimizer<double> all(m.arena(), c);
   v.fill(1.0);
   all.step();
   for (std::int64_t i = 0; i < v.numel(); ++i) CHECK(v[i] == Approx(0.95));
@@ -52,7 +52,7 @@ TEST_CASE("Adam: one step per step(), bias-corrected; set_lr applies; clipping b
   c.lr = 0.01;
   c.weight_decay = 0;
   c.clip_grad_norm = 1.0;
-  Optimizer<double> opt(m, c);
+  Optimizer<double> opt(m.arena(), c);
   auto v = m.parameter_values();
   auto g = m.parameter_grads();
   v.zero();
@@ -74,11 +74,40 @@ TEST_CASE("Optimizer configs are validated", "[optim]") {
   Model<double> m = tiny();
   OptimizerConfig c;
   c.lr = -1;
-  REQUIRE_THROWS_WITH(Optimizer<double>(m, c), Catch::Contains("learning rate must be > 0, got -1"));
+  REQUIRE_THROWS_WITH(Optimizer<double>(m.arena(), c), Catch::Contains("learning rate must be > 0, got -1"));
   c.lr = 0.1;
   c.momentum = 0;
   c.nesterov = true;
-  REQUIRE_THROWS_WITH(Optimizer<double>(m, c), Catch::Contains("Nesterov"));
+  REQUIRE_THROWS_WITH(Optimizer<double>(m.arena(), c), Catch::Contains("Nesterov"));
   REQUIRE_THROWS_WITH(parse_optimizer_kind("rmsprop"), Catch::Contains("unknown optimizer 'rmsprop'"));
   CHECK(parse_optimizer_kind("adamw") == OptimizerKind::adamw);
+}
+
+TEST_CASE("The optimizer needs only an arena: two arrays and the parameter slots", "[optim]") {
+  // Six values: a "weight" of 4 (decayed) and a "bias" of 2 (not decayed), no Model anywhere.
+  Tensor<double> values({6}), grads({6});
+  values.fill(1.0);
+  ParamArena<double> arena{values, grads, {{"w", 0, 4, true}, {"b", 4, 2, false}}};
+  OptimizerConfig c;
+  c.kind = OptimizerKind::sgd, c.lr = 0.1, c.momentum = 0, c.nesterov = false, c.weight_decay = 0.5;
+  Optimizer<double> opt(arena, c);
+  grads.fill(1.0);
+  opt.step();
+  // w: 1 - 0.1 * (1 + 0.5 * 1) = 0.85; b: 1 - 0.1 * 1 = 0.9.
+  for (int i = 0; i < 4; ++i) CHECK(values[i] == Approx(0.85));
+  for (int i = 4; i < 6; ++i) CHECK(values[i] == Approx(0.9));
+
+  // The model's arena is the same view: slots in state_dict order, covering the whole arena.
+  Model<double> m = tiny();
+  const ParamArena<double> a = m.arena();
+  CHECK(a.values.data() == m.parameter_values().data());
+  CHECK(a.grads.data() == m.parameter_grads().data());
+  REQUIRE(a.slots.size() == 4);
+  CHECK(a.slots[0].name == "0.weight");
+  CHECK(a.slots[0].decay);
+  CHECK_FALSE(a.slots[1].decay);
+  CHECK(a.slots.back().offset + a.slots.back().numel == a.size());
+
+  ParamArena<double> bad{values, grads, {{"w", 4, 4, true}}};
+  CHECK_THROWS_WITH(Optimizer<double>(bad, c), Catch::Contains("parameter w [4, 8) lies outside the arena of 6"));
 }

@@ -6,8 +6,9 @@
 #include <sstream>
 #include <string>
 
-#include "moodnet/train/duration.hpp"
+#include "moodnet/core/duration.hpp"
 
+using namespace moodnet;
 using namespace moodnet::train;
 
 namespace {

@@ -29,8 +29,8 @@
 #include <variant>
 #include <vector>
 
+#include "moodnet/core/duration.hpp"
 #include "moodnet/core/error.hpp"
-#include "moodnet/train/duration.hpp"
 
 namespace moodnet::cli {
 
@@ -99,7 +99,7 @@ class Flag {
       if constexpr (std::is_same_v<T, bool>) return *p ? "true" : "false";
       else if constexpr (std::is_same_v<T, std::string>) return p->empty() ? "none" : *p;
       else if constexpr (std::is_same_v<T, double>) {
-        if (duration_) return *p == 0 ? "0" : train::format_duration(*p);
+        if (duration_) return *p == 0 ? "0" : format_duration(*p);
         char b[32];
         std::snprintf(b, sizeof b, "%g", *p);
         return b;
@@ -132,7 +132,7 @@ class Flag {
         *p = std::string(text);
       } else if constexpr (std::is_same_v<T, double>) {
         double v = 0;
-        if (duration_) v = train::parse_duration(text, "flag " + flag());
+        if (duration_) v = parse_duration(text, "flag " + flag());
         else if (!whole(v) || !std::isfinite(v)) fail("flag ", flag(), ": '", text, "' is not a number");
         check_range(v, text);
         *p = v;

@@ -24,6 +24,7 @@
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/graph/plan.hpp"
 #include "moodnet/layers/layer.hpp"
+#include "moodnet/layers/param_arena.hpp"
 #include "moodnet/layers/sequential.hpp"
 
 namespace moodnet {
@@ -137,6 +138,12 @@ class Model {
   std::int64_t num_parameters() const { return values_.numel(); }
   TensorView<T> parameter_values() { return values_; }
   TensorView<T> parameter_grads() { return grads_; }
+  // The arena as an optimizer sees it (layers/param_arena.hpp): values, grads, one slot per parameter.
+  ParamArena<T> arena() {
+    ParamArena<T> a{values_, grads_, {}};
+    for (const auto& p : params_) a.slots.push_back({p.name, p.offset, p.param->shape.numel(), p.param->decay});
+    return a;
+  }
   const std::vector<NamedParameter>& named_parameters() const { return params_; }
   std::vector<NamedBuffer> named_buffers() {
     std::vector<NamedBuffer> out;

@@ -1,10 +1,14 @@
 #pragma once
-// Optimizer: SGD (momentum, Nesterov), Adam or AdamW over a Model's parameter arena, with PyTorch's
+// Optimizer: SGD (momentum, Nesterov), Adam or AdamW over a parameter arena, with PyTorch's
 // torch.optim semantics (kernels/optimizer_updates.hpp states them), optional exclusion of norm
 // parameters and biases from weight decay, and gradient clipping by global norm.
 //
-// State is indexed by arena position: SGD keeps one buffer (momentum), Adam/AdamW two (exp_avg,
+//   Optimizer<float> opt(model.arena(), config);   // a view of the model's values and gradients
+//
+// It sees only the arena (layers/param_arena.hpp): two flat arrays and one slot per parameter, so
+// it knows nothing of layers or models. State is indexed by arena position: SGD keeps one buffer (momentum), Adam/AdamW two (exp_avg,
 // exp_avg_sq), each as long as the arena. The step counter advances once per step().
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -13,7 +17,7 @@
 
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/optimizer_updates.hpp"
-#include "moodnet/models/model.hpp"
+#include "moodnet/layers/param_arena.hpp"
 
 namespace moodnet {
 
@@ -51,19 +55,25 @@ struct OptimizerConfig {
 template <class T>
 class Optimizer {
  public:
-  Optimizer(Model<T>& model, OptimizerConfig config) : model_(model), config_(config), lr_(config.lr) {
+  // arena: views of the parameters and gradients, which must outlive the optimizer (a Model's arena
+  // stays put when the Model is moved).
+  Optimizer(const ParamArena<T>& arena, OptimizerConfig config)
+      : values_(arena.values), grads_(arena.grads), config_(config), lr_(config.lr) {
     config_.validate();
-    const std::int64_t n = model.num_parameters();
+    MOODNET_CHECK(values_.numel() == grads_.numel(), "optimizer: the arena has ", values_.numel(), " values but ",
+                  grads_.numel(), " gradients");
+    const std::int64_t n = values_.numel();
     state_a_ = Tensor<T>({n});
     if (config_.kind != OptimizerKind::sgd) state_b_ = Tensor<T>({n});
     // Contiguous runs of parameters with the same decay flag become one range each.
-    for (const auto& p : model.named_parameters()) {
-      const bool decay = config_.decay_norm_and_bias || p.param->decay;
-      const std::int64_t len = p.param->shape.numel();
-      if (!ranges_.empty() && ranges_.back().decay == decay && ranges_.back().end == p.offset)
-        ranges_.back().end += len;
+    for (const auto& slot : arena.slots) {
+      MOODNET_CHECK(slot.offset >= 0 && slot.numel >= 0 && slot.offset + slot.numel <= n, "optimizer: parameter ",
+                    slot.name, " [", slot.offset, ", ", slot.offset + slot.numel, ") lies outside the arena of ", n);
+      const bool decay = config_.decay_norm_and_bias || slot.decay;
+      if (!ranges_.empty() && ranges_.back().decay == decay && ranges_.back().end == slot.offset)
+        ranges_.back().end += slot.numel;
       else
-        ranges_.push_back({p.offset, p.offset + len, decay});
+        ranges_.push_back({slot.offset, slot.offset + slot.numel, decay});
     }
   }
 
@@ -71,11 +81,10 @@ class Optimizer {
   // clipping is off).
   double step() {
     ++steps_;
-    T* params = model_.parameter_values().data();
-    T* grads = model_.parameter_grads().data();
+    T* params = values_.data();
+    T* grads = grads_.data();
     double norm = 0;
-    if (config_.clip_grad_norm > 0)
-      norm = kernels::clip_grad_norm(grads, model_.num_parameters(), config_.clip_grad_norm, ws_);
+    if (config_.clip_grad_norm > 0) norm = kernels::clip_grad_norm(grads, grads_.numel(), config_.clip_grad_norm, ws_);
     for (const auto& r : ranges_) {
       const double wd = r.decay ? config_.weight_decay : 0.0;
       const std::int64_t n = r.end - r.begin;
@@ -120,7 +129,7 @@ class Optimizer {
     std::int64_t begin, end;
     bool decay;
   };
-  Model<T>& model_;
+  TensorView<T> values_, grads_;  // [P] each: the arena
   OptimizerConfig config_;
   double lr_;
   std::int64_t steps_ = 0;

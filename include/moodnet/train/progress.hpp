@@ -16,7 +16,7 @@
 #include <ostream>
 #include <string>
 
-#include "moodnet/train/duration.hpp"
+#include "moodnet/core/duration.hpp"
 
 namespace moodnet::train {
 

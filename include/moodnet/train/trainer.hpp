@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "moodnet/core/duration.hpp"
 #include "moodnet/core/parallel.hpp"
 #include "moodnet/data/augment.hpp"
 #include "moodnet/data/fer2013.hpp"
@@ -35,7 +36,6 @@
 #include "moodnet/models/registry.hpp"
 #include "moodnet/optim/lr_schedule.hpp"
 #include "moodnet/optim/optimizer.hpp"
-#include "moodnet/train/duration.hpp"
 #include "moodnet/train/evaluate.hpp"
 #include "moodnet/train/history.hpp"
 #include "moodnet/train/metrics.hpp"
@@ -181,7 +181,7 @@ class Trainer {
     oc.kind = parse_optimizer_kind(c_.optimizer);
     oc.lr = c_.lr, oc.momentum = c_.momentum, oc.nesterov = c_.nesterov && oc.kind == OptimizerKind::sgd;
     oc.weight_decay = c_.weight_decay, oc.clip_grad_norm = c_.clip_grad_norm;
-    Optimizer<float> opt(model, oc);
+    Optimizer<float> opt(model.arena(), oc);
 
     data::LoaderOptions lo;
     lo.batch_size = c_.batch_size;

@@ -1,6 +1,7 @@
 #pragma once
 // Durations as people type and read them: "90m", "1h30m", "45s", "5400" (seconds) in, "1h02m03s" and
-// "01:02:03" out. Used by --time-budget and by the progress bar's elapsed/ETA fields.
+// "01:02:03" out. Used by --time-budget (cli/flags.hpp) and by the progress bar's elapsed/ETA fields
+// (train/progress.hpp); in core/ so that cli/ and train/ both depend on it, not on each other.
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -10,7 +11,7 @@
 
 #include "moodnet/core/error.hpp"
 
-namespace moodnet::train {
+namespace moodnet {
 
 // Seconds in `text`: a plain number of seconds ("5400", "12.5") or number+unit groups in the order
 // d, h, m, s ("1h30m", "90m", "45s", "1.5h"). `what` names the value in the error message.
@@ -81,4 +82,4 @@ inline std::string format_clock(double seconds) {
   return buf;
 }
 
-}  // namespace moodnet::train
+}  // namespace moodnet
