@@ -308,10 +308,22 @@ inline void pack_planes(const T* src, std::int64_t Ctot, std::int64_t n0, std::i
   for (std::int64_t c = 0; c < nc; ++c)
     for (std::int64_t i = 0; i < m; ++i) {
       const T* s = src + ((n0 + i) * Ctot + c0 + c) * HW;
-      auto plane_of = [&](std::int64_t a, std::int64_t b) -> T* {
-        const std::int64_t p = g.phase_of[a * g.sw + b];
-        return p < 0 ? nullptr : out + ((c * g.nphase + p) * m + i) * plane;
-      };
+      if (g.sh == 1 && g.sw == 1) {  // one phase (stride 1): rows in order, no phase lookups
+        T* pl = out + (c * m + i) * plane;
+        std::fill(pl, pl + g.Z * g.L, T(0));
+        for (std::int64_t ih = 0; ih < g.src_h; ++ih) {
+          T* row = pl + (g.Z + ih) * g.L;
+          prefetch_ahead(s + ih * g.src_w, g.src_w);
+          copy_row(s + ih * g.src_w, g.src_w, row);
+          for (std::int64_t x = g.src_w; x < g.L; ++x) row[x] = T(0);
+        }
+        std::fill(pl + (g.Z + g.src_h) * g.L, pl + plane, T(0));
+        continue;
+      }
+      T* planes[kDirectMaxPhases];  // phase a*sw + b of this channel and sample, or nullptr
+      for (std::int64_t ph = 0; ph < g.sh * g.sw; ++ph)
+        planes[ph] = g.phase_of[ph] < 0 ? nullptr : out + ((c * g.nphase + g.phase_of[ph]) * m + i) * plane;
+      auto plane_of = [&](std::int64_t a, std::int64_t b) { return planes[a * g.sw + b]; };
       // Zero rows above and below the data, phase by phase.
       for (std::int64_t a = 0; a < g.sh; ++a) {
         const std::int64_t rows_a = a < g.src_h ? ceil_div(g.src_h - a, g.sh) : 0;
