@@ -2,7 +2,7 @@
 // Weights files for whole models (DESIGN.md contract 2): one safetensors file whose tensor names,
 // dtypes and shapes are the PyTorch twin's state_dict — parameters and buffers in state_dict order,
 // F32 values and I64 num_batches_tracked — plus __metadata__ (model, size arguments, input_shape,
-// class_names, input_mean, input_std; io/model_metadata.hpp).
+// class_names, per-channel input_mean and input_std, resize, image_size; io/model_metadata.hpp).
 // `model.load_state_dict(safetensors.torch.load_file(path))` works unchanged.
 #include <cstdint>
 #include <string>
@@ -47,11 +47,42 @@ inline void save_weights(const std::string& path, Model<T>& model, const ModelMe
   save_safetensors(path, detail::state_dict_refs(model), metadata.to_map());
 }
 
+// Before any tensor is copied: the file's first weight must take the model's input channels and its
+// classifier (the last matrix, [classes, features]) give the model's class count — each mismatch a
+// one-line error saying what the file holds and what its metadata claims (a file whose metadata
+// disagrees with its tensors, or a model built for other data). Other shape mismatches are caught
+// by copy_to, tensor by tensor.
+namespace detail {
+template <class T>
+inline void check_input_and_classes(const SafetensorsFile& f, Model<T>& model, const ModelMetadata& md) {
+  const auto& params = model.named_parameters();
+  if (params.empty()) return;
+  const auto& first = params.front();
+  const Shape& want = first.param->shape;
+  if (const TensorEntry* e = f.find(first.name); e && want.rank() == 4 && e->shape.size() == 4 && e->shape[1] != want[1])
+    fail("checkpoint ", f.path(), ": tensor ", first.name, " has shape ", shape_str(e->shape), ": ", e->shape[1],
+         " input channel(s), but the model takes ", want[1], " (__metadata__ \"input_shape\" is \"",
+         format_input_shape(md.input), "\")");
+  for (auto it = params.rbegin(); it != params.rend(); ++it) {
+    const Shape& w = it->param->shape;
+    if (w.rank() != 2) continue;
+    const TensorEntry* e = f.find(it->name);
+    if (e && e->shape.size() == 2 && e->shape[0] != w[0])
+      fail("checkpoint ", f.path(), ": tensor ", it->name, " has shape ", shape_str(e->shape), ": ", e->shape[0],
+           " outputs, but the model has ", w[0], " classes (__metadata__ \"class_names\" lists ",
+           md.class_names.size(), ")");
+    break;
+  }
+}
+}  // namespace detail
+
 // Reads every parameter and buffer of `model` from `path`: names, dtypes and shapes must match,
-// and the file must hold nothing else. Returns the file's metadata.
+// and the file must hold nothing else. Returns the file's metadata (validated first).
 template <class T>
 inline ModelMetadata load_weights(const std::string& path, Model<T>& model) {
   const SafetensorsFile f = SafetensorsFile::load(path);
+  ModelMetadata md = ModelMetadata::from_map(f.metadata(), path);
+  detail::check_input_and_classes(f, model, md);
   for (const auto& p : model.named_parameters()) f.copy_to(p.name, p.param->value);
   for (auto& b : model.named_buffers()) {
     if (b.buffer.counter)
@@ -60,7 +91,7 @@ inline ModelMetadata load_weights(const std::string& path, Model<T>& model) {
       f.copy_to(b.name, b.buffer.values);
   }
   f.check_all_read();
-  return ModelMetadata::from_map(f.metadata(), path);
+  return md;
 }
 
 // The metadata a model was saved with (no tensors are copied).
