@@ -1,8 +1,11 @@
-// Evaluates a weights file on a FER-2013 split: accuracy, per-class precision/recall/F1 and the
-// confusion matrix, optionally with flip or ten-crop test-time augmentation.
+// Evaluates a weights file on a split of any dataset: accuracy, per-class precision/recall/F1 and
+// the confusion matrix, optionally with flip or ten-crop test-time augmentation. The images are read
+// as the model was trained (channels, size, aspect rule, classes: the weights file's metadata).
 //   evaluate --weights W --data ../shared/fer2013 --split private [--tta flip] [--out DIR]
+//   evaluate --weights W --data photos --split test        # photos/train/<class>, photos/test/<class>
+//   evaluate --weights W --data mnist                      # IDX files: test (t10k-*) by default
 #include <moodnet/cli/flags.hpp>
-#include <moodnet/data/fer2013.hpp>
+#include <moodnet/data/dataset_source.hpp>
 #include <moodnet/io/atomic_file.hpp>
 #include <moodnet/io/model_checkpoint.hpp>
 #include <moodnet/train/classifier_flags.hpp>
@@ -20,12 +23,15 @@ using namespace moodnet;
 int main(int argc, char** argv) {
   return cli::guarded_main([&] {
     train::ClassifierFlags model_flags;
-    std::string data_dir, split = "private", tta = "none", out;
+    std::string data_dir, split, tta = "none", out;
     cli::FlagParser flags("evaluate", "Accuracy, per-class precision/recall/F1 and confusion matrix of a weights file.");
     model_flags.add_to(flags);
-    flags.add("data", &data_dir, "FER-2013 folder or fer2013.csv (default: the trainers' lookup)");
-    flags.add_choice("split", &split, {"private", "public", "test", "train"},
-                     "PrivateTest, PublicTest, test (= Public+Private) or train");
+    flags.add("data", &data_dir,
+              "dataset: an image folder (root/<class>/ or root/<split>/<class>/), a folder of IDX files, a FER-2013 "
+              "folder or fer2013.csv (default: FER-2013 where the trainers look)");
+    flags.add("split", &split,
+              "split to evaluate: FER-2013 private (PrivateTest, default), public, test (= Public+Private) or train; "
+              "other datasets their split names (default test, or all for a folder without splits)");
     flags.add_choice("tta", &tta, {"none", "flip", "tencrop"}, "test-time augmentation");
     flags.add("out", &out, "also write confusion.png and confusion.txt into this folder");
     flags.parse(argc, argv);
@@ -38,16 +44,17 @@ int main(int argc, char** argv) {
     Model<float>& model = classifier.model;
     const io::ModelMetadata& md = classifier.metadata;
     const data::Normalization& norm = classifier.norm;
-    const data::Split s = split == "private" ? data::Split::private_test
-                          : split == "public" ? data::Split::public_test
-                          : split == "test"   ? data::Split::test
-                                              : data::Split::train;
-    const data::Dataset d = data::load_fer2013(data::resolve_data_dir(data_dir), s);
-    MOODNET_CHECK(d.class_names == md.class_names, "the dataset's classes do not match the classes of ", weights);
+    const data::DatasetSource source = data::find_dataset(data_dir);
+    if (split.empty()) split = source.is_fer2013() ? "private" : source.has_split("test") ? "test" : source.splits.front();
+    const data::Dataset d = data::load_split(source, split, train::read_options_for(md));
+    if (d.class_names != md.class_names)  // the readers check this; a safeguard for the confusion matrix
+      fail("the classes of ", source.path.string(), " {", data::detail::joined(d.class_names), "} are not the classes of ",
+           weights, " {", data::detail::joined(md.class_names), "}");
     const train::EvalResult r = train::evaluate(model, d, norm, train::parse_tta(tta));
     const std::string size = size_args_text(find_model(md.model), md.size);
-    std::printf("%s (%s %s) on %s (%lld images, TTA %s)\n", weights.c_str(), md.model.c_str(), size.c_str(),
-                split.c_str(), static_cast<long long>(d.size()), tta.c_str());
+    std::printf("%s (%s %s) on %s of %s, %s (%lld images of %s, TTA %s)\n", weights.c_str(), md.model.c_str(),
+                size.c_str(), split.c_str(), source.path.string().c_str(), source.describe().c_str(),
+                static_cast<long long>(d.size()), d.shape().str().c_str(), tta.c_str());
     std::printf("%s\nmean cross-entropy %.4f, macro F1 %.4f\n\n",
                 train::accuracy_sentence(r.confusion.correct(), r.confusion.total()).c_str(), r.loss,
                 r.confusion.macro_f1());

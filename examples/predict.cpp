@@ -2,7 +2,10 @@
 //   predict --weights models/customnet_w32.safetensors face1.jpg face2.png ...
 //   predict --weights W --json *.jpg     # one JSON object per line
 //   predict --weights W --logits-out x.safetensors *.jpg   # inputs + logits for tools/compare_with_pytorch.py
-// Any size, colour or gray: images are converted to 8-bit luma and resized to 48x48.
+// Any size, colour or gray: everything about the input comes from the weights file's metadata —
+// images are converted to the model's channels (gray by BT.601 luma, or RGB), resized to its stored
+// size by its aspect rule (crop or stretch), centre-cropped to its input when it was trained on
+// crops, and normalised per channel; the labels are its class names.
 #include <moodnet/data/image_folder.hpp>
 #include <moodnet/cli/flags.hpp>
 #include <moodnet/io/model_checkpoint.hpp>
@@ -38,9 +41,11 @@ int main(int argc, char** argv) {
     train::ClassifierFlags model_flags;
     std::string logits_out;
     bool json = false;
-    cli::FlagParser flags("predict", "Prints the mood of each image and the probabilities of the 7 classes.");
+    cli::FlagParser flags("predict",
+                          "Prints the class of each image and the probabilities of the model's classes (the weights "
+                          "file says which channels, size, normalisation and class names).");
     model_flags.add_to(flags);
-    flags.add("json", &json, "one JSON object per line: {\"file\", \"label\", \"probs\": [7 numbers]}");
+    flags.add("json", &json, "one JSON object per line: {\"file\", \"label\", \"probs\": [one number per class]}");
     flags.add("logits-out", &logits_out,
               "also write the normalised inputs and the logits to this safetensors file "
               "(for tools/compare_with_pytorch.py compare)");
@@ -57,18 +62,21 @@ int main(int argc, char** argv) {
     const data::Normalization& norm = classifier.norm;
 
     // Decode everything first: a bad file stops the run before any output, naming the file.
+    const data::ImageShape stored = md.stored_shape();
+    stored.validate("model " + weights);  // 1 or 3 channels: what an image file can give
     const std::int64_t n = static_cast<std::int64_t>(files.size());
-    Tensor<std::uint8_t> pixels({n, data::kImageSize, data::kImageSize});
+    Tensor<std::uint8_t> pixels({n, stored.channels, stored.height, stored.width});
     for (std::int64_t i = 0; i < n; ++i)
-      data::load_image_48(files[static_cast<std::size_t>(i)], files[static_cast<std::size_t>(i)],
-                          pixels.data() + i * data::kImagePixels);
-    Tensor<float> x({n, 1, data::kImageSize, data::kImageSize});
-    data::normalize_pixels(pixels.data(), x.data(), n * data::kImagePixels, norm);
+      data::load_image_as(files[static_cast<std::size_t>(i)], files[static_cast<std::size_t>(i)], stored, md.resize,
+                          pixels.data() + i * stored.numel());
+    Tensor<float> x({n, stored.channels, stored.height, stored.width});
+    data::normalize_images(pixels.data(), x.data(), n, stored, norm);
     const std::vector<float> probs = train::predict_probabilities(model, x, train::Tta::none);
     if (!logits_out.empty()) {
       model.eval();
-      const TensorView<const float> logits = model.forward(x);
-      io::save_safetensors(logits_out, {io::tensor_ref("inputs", TensorView<const float>(x)),
+      const Tensor<float> inputs = train::input_views(x, model.sample_shape(), train::Tta::none);  // as fed
+      const TensorView<const float> logits = model.forward(inputs);
+      io::save_safetensors(logits_out, {io::tensor_ref("inputs", TensorView<const float>(inputs)),
                                         io::tensor_ref("logits", logits)},
                            {{"weights", weights}});
     }

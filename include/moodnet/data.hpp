@@ -5,6 +5,7 @@
 #include "moodnet/data/augment.hpp"
 #include "moodnet/data/convert.hpp"
 #include "moodnet/data/dataset.hpp"
+#include "moodnet/data/dataset_source.hpp"
 #include "moodnet/data/fer2013.hpp"
 #include "moodnet/data/fer2013_classes.hpp"
 #include "moodnet/data/fer2013_csv.hpp"
