@@ -114,7 +114,7 @@ inline ImageShape folder_shape(std::vector<FolderItem>& items, const FolderOptio
       } else if (info[k].height != first_info.height || info[k].width != first_info.width) {
         fail("images of mixed sizes: '", items[k].path.string(), "' is ", info[k].width, "x", info[k].height,
              " (width x height) but '", first->path.string(), "' is ", first_info.width, "x", first_info.height,
-             "; choose a size to resize them to (FolderOptions height/width)");
+             "; choose a size to resize them to (the trainers' --input-size, FolderOptions height/width)");
       }
     }
     kept.push_back(items[k]);
