@@ -10,4 +10,5 @@
 #include "moodnet/train/progress.hpp"
 #include "moodnet/train/signal.hpp"
 #include "moodnet/train/train_cli.hpp"
+#include "moodnet/train/train_state.hpp"
 #include "moodnet/train/trainer.hpp"

@@ -1,16 +1,22 @@
 #pragma once
-// The training loop shared by train_mobilenet and train_customnet: FER-2013 in, a trained mood
-// classifier, its curves, confusion matrices and test accuracy out.
+// The training loop shared by the train_<model> programs: FER-2013 in, a trained mood classifier,
+// its curves, confusion matrices and test accuracy out. Trainer::run reads top to bottom, one
+// member function per phase:
 //
-//   for epoch:  for batch:  set_step, zero_grad, forward, cross-entropy, backward, lr, step
-//               evaluate on the validation split; history.csv + PNG curves; last/best weights
-//   then:       best weights -> PrivateTest and Public+Private accuracy, confusion matrices
+//   load_data        train / validation / PrivateTest / Public+Private splits, normalisation
+//   build            model (registry), loss, optimizer over the model's arena, batch loader
+//   start_or_resume  a fresh TrainProgress, or the saved one (--resume)
+//   for epoch:  train_epoch     for batch: set_step, zero_grad, forward, cross-entropy, backward,
+//                               lr, step
+//               end_epoch       validation; history.csv + PNG curves; last/best weights
+//               fit_time_budget shortens the run when the time budget would be exceeded
+//   final_report     best weights -> PrivateTest and Public+Private accuracy, confusion matrices
 //
 // Everything a resumed run needs is in <out>/last.safetensors (weights, BN buffers) and
-// <out>/last.state.safetensors (optimizer moments, schedule, step, epoch, position in the epoch,
-// running sums), written atomically after every epoch and on a stop (Ctrl-C, time budget). The
-// batches are a pure function of (seed, epoch) and dropout of (seed, step), so a resumed run
-// reaches the same weights as an uninterrupted one.
+// <out>/last.state.safetensors (train/train_state.hpp: position in the run, running sums, optimizer
+// moments, schedule, and the settings a resume must share), written atomically after every epoch and
+// on a stop (Ctrl-C, time budget). The batches are a pure function of (seed, epoch) and dropout of
+// (seed, step), so a resumed run reaches the same weights as an uninterrupted one.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -42,6 +48,7 @@
 #include "moodnet/train/plot.hpp"
 #include "moodnet/train/progress.hpp"
 #include "moodnet/train/signal.hpp"
+#include "moodnet/train/train_state.hpp"
 
 namespace moodnet::train {
 
@@ -127,252 +134,246 @@ class Trainer {
   explicit Trainer(TrainConfig config, std::ostream& out = std::cout) : c_(std::move(config)), log_(out) {
     validate(c_);
   }
+  Trainer(const Trainer&) = delete;  // the loader refers to the trainer's datasets
+  Trainer& operator=(const Trainer&) = delete;
 
+  // The whole run, phase by phase (each phase is a member function below, in this order).
   TrainResult run() {
-    const auto t_start = std::chrono::steady_clock::now();
-    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(); };
+    start_ = Clock::now();
     set_num_threads(c_.threads);
     std::filesystem::create_directories(c_.out);
-    const std::string last_weights = path("last.safetensors"), last_state = path("last.state.safetensors");
-    const std::string best_weights = path("best.safetensors");
+    load_data();
+    build();
+    start_or_resume();
 
-    // ---- data ---------------------------------------------------------------------------------
+    StopSignalGuard stop_guard;
+    bool stop = false;
+    while (progress_.epoch < progress_.epochs_total && !stop) {
+      const EpochRun e = train_epoch();
+      stop = e.stopped;
+      if (stop && progress_.batch_in_epoch < steps_per_epoch_) {  // a partial epoch: save where we are
+        save_state();
+        log_ << "saved the training state to " << path(kLastState) << " (continue with --resume)\n";
+        break;
+      }
+      const double epoch_seconds = end_epoch(e);
+      if (!fit_time_budget(epoch_seconds)) break;
+    }
+    TrainResult result;
+    result.epochs_done = progress_.epoch;
+    result.best_val_acc = progress_.best_val_acc;
+    result.best_epoch = progress_.best_epoch;
+    result.stopped_early = stop;
+    if (stop && stop_requested()) return result;  // Ctrl-C: state saved, no final evaluation
+    final_report(result);
+    return result;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  static constexpr const char* kLastWeights = "last.safetensors";
+  static constexpr const char* kLastState = "last.state.safetensors";
+  static constexpr const char* kBestWeights = "best.safetensors";
+
+  // What one pass over the training batches reports to end_epoch.
+  struct EpochRun {
+    Clock::time_point started;
+    double train_seconds = 0;
+    data::LoaderStats loader;
+    bool stopped = false;  // Ctrl-C, time budget or max_steps
+  };
+
+  // ---- phase 1: data --------------------------------------------------------------------------
+  void load_data() {
     const data::DataLocation where = data::resolve_data_dir(c_.data);
     if (where.is_sample)
       log_ << "notice: using the small bundled sample at " << where.path.string()
            << " (set --data or $MOODNET_DATA to the full FER-2013 for real accuracy)\n";
     log_ << "data: " << where.path.string() << " (" << where.source << ")\n";
-    data::Dataset train_set = data::load_fer2013(where, data::Split::train);
-    data::Dataset val_set;
+    train_set_ = data::load_fer2013(where, data::Split::train);
     if (c_.validation == "train") {
-      auto [rest, held] = data::split_stratified(train_set, c_.val_fraction, c_.seed);
-      train_set = std::move(rest);
-      val_set = std::move(held);
+      auto [rest, held] = data::split_stratified(train_set_, c_.val_fraction, c_.seed);
+      train_set_ = std::move(rest);
+      val_set_ = std::move(held);
     } else {
-      val_set = data::load_fer2013(where, data::Split::public_test);
+      val_set_ = data::load_fer2013(where, data::Split::public_test);
     }
-    const data::Dataset private_set = data::load_fer2013(where, data::Split::private_test);
-    const data::Dataset test_set = data::load_fer2013(where, data::Split::test);
-    const data::Normalization norm = data::compute_normalization(train_set);
-    log_ << "train " << train_set.size() << " images, validation " << val_set.size() << " ("
+    private_set_ = data::load_fer2013(where, data::Split::private_test);
+    test_set_ = data::load_fer2013(where, data::Split::test);
+    norm_ = data::compute_normalization(train_set_);
+    log_ << "train " << train_set_.size() << " images, validation " << val_set_.size() << " ("
          << (c_.validation == "train" ? "held-out slice of train" : "PublicTest") << "), PrivateTest "
-         << private_set.size() << ", Public+Private " << test_set.size() << "; input mean " << norm.mean.at(0) << " std "
-         << norm.std.at(0) << "\n";
+         << private_set_.size() << ", Public+Private " << test_set_.size() << "; input mean " << norm_.mean.at(0)
+         << " std " << norm_.std.at(0) << "\n";
+  }
 
-    // ---- model, loss, optimizer --------------------------------------------------------------------
-    io::ModelMetadata md;
-    md.model = c_.model;
-    md.size = resolve_size_args(find_model(c_.model), c_.size);
-    md.input = Shape{1, data::kImageSize, data::kImageSize};
-    md.class_names = train_set.class_names;
-    md.input_mean = norm.mean.at(0);  // FER-2013: one (gray) channel
-    md.input_std = norm.std.at(0);
-    Model<float> model = io::make_model<float>(md, c_.seed);
-    log_ << model.summary(c_.batch_size);
+  // ---- phase 2: model, loss, optimizer, loader -------------------------------------------------
+  void build() {
+    md_.model = c_.model;
+    md_.size = resolve_size_args(find_model(c_.model), c_.size);
+    md_.input = Shape{1, data::kImageSize, data::kImageSize};
+    md_.class_names = train_set_.class_names;
+    md_.input_mean = norm_.mean.at(0);  // FER-2013: one (gray) channel
+    md_.input_std = norm_.std.at(0);
+    model_ = std::make_unique<Model<float>>(io::make_model<float>(md_, c_.seed));
+    log_ << model_->summary(c_.batch_size);
 
     std::vector<float> class_w;
     if (c_.class_weights) {
-      const auto counts = train_set.class_counts();
+      const auto counts = train_set_.class_counts();
       for (auto n : counts)
-        class_w.push_back(static_cast<float>(double(train_set.size()) / (double(counts.size()) * std::max<double>(1, n))));
+        class_w.push_back(static_cast<float>(double(train_set_.size()) / (double(counts.size()) * std::max<double>(1, n))));
     }
-    CrossEntropyLoss<float> loss(c_.label_smoothing, class_w);
+    loss_ = std::make_unique<CrossEntropyLoss<float>>(c_.label_smoothing, class_w);
     OptimizerConfig oc;
     oc.kind = parse_optimizer_kind(c_.optimizer);
     oc.lr = c_.lr, oc.momentum = c_.momentum, oc.nesterov = c_.nesterov && oc.kind == OptimizerKind::sgd;
     oc.weight_decay = c_.weight_decay, oc.clip_grad_norm = c_.clip_grad_norm;
-    Optimizer<float> opt(model.arena(), oc);
+    opt_ = std::make_unique<Optimizer<float>>(model_->arena(), oc);
 
     data::LoaderOptions lo;
     lo.batch_size = c_.batch_size;
-    lo.drop_last = train_set.size() > c_.batch_size;  // keep BN batches full-sized
+    lo.drop_last = train_set_.size() > c_.batch_size;  // keep BN batches full-sized
     lo.seed = c_.seed;
     lo.augment = data::AugmentConfig::fer2013(c_.augment);
-    lo.norm = norm;
-    data::BatchLoader loader(train_set, lo);
-    const std::int64_t steps_per_epoch = loader.batches_per_epoch();
+    lo.norm = norm_;
+    loader_ = std::make_unique<data::BatchLoader>(train_set_, lo);
+    steps_per_epoch_ = loader_->batches_per_epoch();
+    predicted_.resize(static_cast<std::size_t>(c_.batch_size));
+  }
 
-    // ---- state (fresh or resumed) -------------------------------------------------------------------
-    int epochs_total = c_.epochs, epoch = 0;
-    std::int64_t step = 0, batch_in_epoch = 0;
-    double sum_loss = 0, best_val = -1;
-    std::int64_t sum_correct = 0, sum_seen = 0;
-    int best_epoch = 0;
-    std::vector<EpochRecord> history;
-    std::unique_ptr<LrSchedule> schedule = make_schedule(c_, steps_per_epoch, epochs_total * steps_per_epoch);
-    if (c_.resume) {
-      MOODNET_CHECK(std::filesystem::exists(last_state), "--resume: no training state ", last_state,
-                    " (start without --resume)");
-      const io::TrainingState s = io::load_training_state(last_state);
-      MOODNET_CHECK(s.get_string("model") == c_.model && same_size_args(s, md.size) &&
-                        s.get_uint("seed") == c_.seed && s.get_string("optimizer") == c_.optimizer &&
-                        s.get_string("schedule") == c_.schedule && s.get_int("batch_size") == c_.batch_size,
-                    "--resume: ", last_state, " was written by a run with other settings (model ",
-                    s.get_string("model"), ", ", saved_size_args(s), ", seed ", s.get_string("seed"),
-                    ", optimizer ", s.get_string("optimizer"), ", schedule ", s.get_string("schedule"),
-                    ", batch size ", s.get_string("batch_size"), "): resume with the same flags");
-      io::load_weights(last_weights, model);
-      epochs_total = static_cast<int>(s.get_int("epochs_total"));
-      epoch = static_cast<int>(s.get_int("epoch"));
-      batch_in_epoch = s.get_int("batch_in_epoch");
-      step = s.get_int("step");
-      sum_loss = s.get_double("sum_loss");
-      sum_correct = s.get_int("sum_correct");
-      sum_seen = s.get_int("sum_seen");
-      best_val = s.get_double("best_val_acc");
-      best_epoch = static_cast<int>(s.get_int("best_epoch"));
-      for (auto& [name, buf] : opt.state_buffers()) s.copy_buffer(name, buf.data(), {buf.numel()});
-      opt.set_steps(s.get_int("optimizer_steps"));
-      schedule = make_schedule(c_, steps_per_epoch, epochs_total * steps_per_epoch);
-      schedule->load_state(s.get_map("schedule."));
-      if (std::filesystem::exists(path("history.csv"))) history = read_history_csv(path("history.csv"));
-      history.resize(std::min<std::size_t>(history.size(), static_cast<std::size_t>(epoch)));
-      log_ << "resumed from " << last_state << " at epoch " << epoch + 1 << ", batch " << batch_in_epoch << ", step "
-           << step << "\n";
-    }
+  // ---- phase 3: a fresh run, or the saved one continued (--resume) -------------------------------
+  void start_or_resume() {
+    progress_ = TrainProgress{};
+    progress_.epochs_total = c_.epochs;
+    schedule_ = schedule_for(progress_);
+    if (!c_.resume) return;
+    const std::string last_state = path(kLastState);
+    MOODNET_CHECK(std::filesystem::exists(last_state), "--resume: no training state ", last_state,
+                  " (start without --resume)");
+    const io::TrainingState s = io::load_training_state(last_state);
+    check_run_settings(s, run_settings());
+    io::load_weights(path(kLastWeights), *model_);
+    schedule_ = load_train_state<float>(s, progress_, *opt_, [this](const TrainProgress& p) { return schedule_for(p); });
+    if (std::filesystem::exists(path("history.csv"))) history_ = read_history_csv(path("history.csv"));
+    history_.resize(std::min<std::size_t>(history_.size(), static_cast<std::size_t>(progress_.epoch)));
+    log_ << "resumed from " << last_state << " at epoch " << progress_.epoch + 1 << ", batch "
+         << progress_.batch_in_epoch << ", step " << progress_.step << "\n";
+  }
 
-    auto save_state = [&] {
-      io::save_weights(last_weights, model, md);
-      io::TrainingState s;
-      s.set_string("model", c_.model);
-      for (const auto& [key, v] : md.size) s.set_double("size." + key, v);
-      s.set_uint("seed", c_.seed);
-      s.set_string("optimizer", c_.optimizer);
-      s.set_string("schedule", c_.schedule);
-      s.set_int("batch_size", c_.batch_size);
-      s.set_int("epochs_total", epochs_total);
-      s.set_int("epoch", epoch);
-      s.set_int("batch_in_epoch", batch_in_epoch);
-      s.set_int("step", step);
-      s.set_double("sum_loss", sum_loss);
-      s.set_int("sum_correct", sum_correct);
-      s.set_int("sum_seen", sum_seen);
-      s.set_double("best_val_acc", best_val);
-      s.set_int("best_epoch", best_epoch);
-      s.set_int("optimizer_steps", opt.steps());
-      s.set_map("schedule.", schedule->state());
-      for (auto& [name, buf] : opt.state_buffers()) s.add_buffer(name, buf.data(), {buf.numel()});
-      io::save_training_state(last_state, s);
-    };
-
-    // ---- the loop -------------------------------------------------------------------------------
-    StopSignalGuard stop_guard;
-    TrainResult result;
-    std::vector<std::int32_t> predicted(static_cast<std::size_t>(c_.batch_size));
-    double epoch_time_sum = 0;
-    int epochs_timed = 0;
-    bool stop = false;
-    while (epoch < epochs_total && !stop) {
-      const auto t_epoch = std::chrono::steady_clock::now();
-      model.train();
-      loader.start_epoch(epoch, batch_in_epoch);
-      char prefix[32];
-      std::snprintf(prefix, sizeof prefix, "epoch %d/%d", epoch + 1, epochs_total);
-      ProgressBar bar(log_, steps_per_epoch, &log_ == &std::cout && is_terminal(stdout), prefix);
-      while (auto batch = loader.next()) {
-        model.set_step(static_cast<std::uint64_t>(step));
-        model.zero_grad();
-        const TensorView<const float> logits = model.forward(batch->images);
-        const double l = loss.forward_backward(logits, batch->labels.data());
-        MOODNET_CHECK(std::isfinite(l), "training diverged: loss is ", l, " at epoch ", epoch + 1, ", step ", step,
-                      " (lower --lr, or use --clip-grad-norm)");
-        const std::int64_t b = batch->labels.numel();
-        kernels::argmax_rows(logits.data(), b, logits.dim(1), predicted.data());
-        for (std::int64_t i = 0; i < b; ++i) sum_correct += predicted[static_cast<std::size_t>(i)] == batch->labels[i];
-        sum_loss += l * static_cast<double>(b);
-        sum_seen += b;
-        model.backward(loss.gradient());
-        opt.set_lr(schedule->lr());
-        opt.step();
-        schedule->step();
-        ++step, ++batch_in_epoch;
-        bar.update(batch_in_epoch, sum_seen, sum_loss / sum_seen, double(sum_correct) / sum_seen);
-        const bool over_budget = c_.time_budget > 0 && elapsed() > c_.time_budget;
-        if (stop_requested() || over_budget || (c_.max_steps > 0 && step >= c_.max_steps)) {
-          stop = true;
-          log_ << "\n"
-               << (stop_requested() ? "interrupted" : over_budget ? "time budget reached" : "step limit reached")
-               << " at epoch " << epoch + 1 << ", batch " << batch_in_epoch << "/" << steps_per_epoch << "\n";
-          break;
-        }
-      }
-      bar.finish();
-      const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_epoch).count();
-      const data::LoaderStats ls = loader.stats();
-      if (stop && batch_in_epoch < steps_per_epoch) {  // a partial epoch: save where we are
-        save_state();
-        log_ << "saved the training state to " << last_state << " (continue with --resume)\n";
+  // ---- phase 4: one epoch of training batches (or what is left of it) ----------------------------
+  EpochRun train_epoch() {
+    TrainProgress& p = progress_;
+    EpochRun e;
+    e.started = Clock::now();
+    model_->train();
+    loader_->start_epoch(p.epoch, p.batch_in_epoch);
+    char prefix[32];
+    std::snprintf(prefix, sizeof prefix, "epoch %d/%d", p.epoch + 1, p.epochs_total);
+    ProgressBar bar(log_, steps_per_epoch_, &log_ == &std::cout && is_terminal(stdout), prefix);
+    while (auto batch = loader_->next()) {
+      model_->set_step(static_cast<std::uint64_t>(p.step));
+      model_->zero_grad();
+      const TensorView<const float> logits = model_->forward(batch->images);
+      const double l = loss_->forward_backward(logits, batch->labels.data());
+      MOODNET_CHECK(std::isfinite(l), "training diverged: loss is ", l, " at epoch ", p.epoch + 1, ", step ", p.step,
+                    " (lower --lr, or use --clip-grad-norm)");
+      const std::int64_t b = batch->labels.numel();
+      kernels::argmax_rows(logits.data(), b, logits.dim(1), predicted_.data());
+      for (std::int64_t i = 0; i < b; ++i) p.sum_correct += predicted_[static_cast<std::size_t>(i)] == batch->labels[i];
+      p.sum_loss += l * static_cast<double>(b);
+      p.sum_seen += b;
+      model_->backward(loss_->gradient());
+      opt_->set_lr(schedule_->lr());
+      opt_->step();
+      schedule_->step();
+      ++p.step, ++p.batch_in_epoch;
+      bar.update(p.batch_in_epoch, p.sum_seen, p.sum_loss / p.sum_seen, double(p.sum_correct) / p.sum_seen);
+      const bool over_budget = c_.time_budget > 0 && elapsed() > c_.time_budget;
+      if (stop_requested() || over_budget || (c_.max_steps > 0 && p.step >= c_.max_steps)) {
+        e.stopped = true;
+        log_ << "\n"
+             << (stop_requested() ? "interrupted" : over_budget ? "time budget reached" : "step limit reached")
+             << " at epoch " << p.epoch + 1 << ", batch " << p.batch_in_epoch << "/" << steps_per_epoch_ << "\n";
         break;
       }
-
-      // End of an epoch: validation, history, plots, checkpoints.
-      const EvalResult val = evaluate(model, val_set, norm, Tta::none, c_.batch_size);
-      EpochRecord r;
-      r.epoch = epoch + 1;
-      r.train_loss = sum_loss / std::max<std::int64_t>(sum_seen, 1);
-      r.train_acc = double(sum_correct) / std::max<std::int64_t>(sum_seen, 1);
-      r.val_loss = val.loss;
-      r.val_acc = val.accuracy();
-      r.lr = opt.lr();
-      r.epoch_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_epoch).count();
-      r.images_per_second = double(sum_seen) / train_seconds;
-      r.extras["val_macro_f1"] = val.confusion.macro_f1();
-      r.extras["data_wait_seconds"] = ls.wait_seconds;
-      history.push_back(r);
-      schedule->end_epoch(r.val_acc);
-      EpochSummary es{r.epoch, epochs_total, r.train_loss, r.train_acc, r.val_loss, r.val_acc, r.lr, r.epoch_seconds,
-                      ls.wait_seconds};
-      log_ << format_epoch_summary(es) << "\n";
-
-      ++epoch;
-      batch_in_epoch = 0, sum_loss = 0, sum_correct = 0, sum_seen = 0;
-      if (r.val_acc > best_val) {
-        best_val = r.val_acc, best_epoch = r.epoch;
-        io::save_weights(best_weights, model, md);
-        write_confusion(val.confusion, "confusion_validation", "Validation, epoch " + std::to_string(r.epoch));
-      }
-      save_state();
-      write_history_csv(path("history.csv"), history);
-      write_line_chart_png(path("loss.png"), loss_curves(history, "Loss (" + run_name() + ")"));
-      write_line_chart_png(path("accuracy.png"), accuracy_curves(history, "Accuracy (" + run_name() + ")"));
-
-      // Budget: shorten the run (and its schedule) so it ends, with its final evaluation, in time.
-      epoch_time_sum += r.epoch_seconds, ++epochs_timed;
-      if (c_.time_budget > 0 && epoch < epochs_total) {
-        const double per_epoch = epoch_time_sum / epochs_timed;
-        const double final_eval = r.epoch_seconds * 0.1 * (1 + tta_views(parse_tta(c_.tta)));  // rough reserve
-        const auto fit = static_cast<int>((c_.time_budget - elapsed() - final_eval) / per_epoch);
-        if (epoch + fit < epochs_total) {
-          const int shortened = std::max(epoch + std::max(fit, 0), epoch);
-          log_ << "time budget " << format_duration(c_.time_budget) << ": " << epochs_total << " epochs do not fit at "
-               << format_duration(per_epoch) << "/epoch; running " << shortened << "\n";
-          if (shortened <= epoch) break;
-          epochs_total = shortened;
-          auto rescheduled = make_schedule(c_, steps_per_epoch, epochs_total * steps_per_epoch);
-          auto state = schedule->state();
-          rescheduled->load_state(state);
-          schedule = std::move(rescheduled);
-        }
-      }
-      if (stop) break;
     }
-    result.epochs_done = epoch;
-    result.best_val_acc = best_val;
-    result.best_epoch = best_epoch;
-    result.stopped_early = stop;
-    if (stop && stop_requested()) return result;  // Ctrl-C: state saved, no final evaluation
+    bar.finish();
+    e.train_seconds = seconds_since(e.started);
+    e.loader = loader_->stats();
+    return e;
+  }
 
-    // ---- final test evaluation with the best weights ----------------------------------------------
+  // ---- phase 5: end of an epoch: validation, history, checkpoints, plots ---------------------------
+  // Returns the epoch's wall time (training and validation).
+  double end_epoch(const EpochRun& e) {
+    TrainProgress& p = progress_;
+    const EvalResult val = evaluate(*model_, val_set_, norm_, Tta::none, c_.batch_size);
+    EpochRecord r;
+    r.epoch = p.epoch + 1;
+    r.train_loss = p.sum_loss / std::max<std::int64_t>(p.sum_seen, 1);
+    r.train_acc = double(p.sum_correct) / std::max<std::int64_t>(p.sum_seen, 1);
+    r.val_loss = val.loss;
+    r.val_acc = val.accuracy();
+    r.lr = opt_->lr();
+    r.epoch_seconds = seconds_since(e.started);
+    r.images_per_second = double(p.sum_seen) / e.train_seconds;
+    r.extras["val_macro_f1"] = val.confusion.macro_f1();
+    r.extras["data_wait_seconds"] = e.loader.wait_seconds;
+    history_.push_back(r);
+    schedule_->end_epoch(r.val_acc);
+    EpochSummary es{r.epoch, p.epochs_total, r.train_loss, r.train_acc, r.val_loss, r.val_acc, r.lr, r.epoch_seconds,
+                    e.loader.wait_seconds};
+    log_ << format_epoch_summary(es) << "\n";
+
+    ++p.epoch;
+    p.batch_in_epoch = 0, p.sum_loss = 0, p.sum_correct = 0, p.sum_seen = 0;
+    if (r.val_acc > p.best_val_acc) {
+      p.best_val_acc = r.val_acc, p.best_epoch = r.epoch;
+      io::save_weights(path(kBestWeights), *model_, md_);
+      write_confusion(val.confusion, "confusion_validation", "Validation, epoch " + std::to_string(r.epoch));
+    }
+    save_state();
+    write_history_csv(path("history.csv"), history_);
+    write_line_chart_png(path("loss.png"), loss_curves(history_, "Loss (" + run_name() + ")"));
+    write_line_chart_png(path("accuracy.png"), accuracy_curves(history_, "Accuracy (" + run_name() + ")"));
+    return r.epoch_seconds;
+  }
+
+  // ---- phase 6: the time budget shortens the run (and its schedule) so that it ends, with its final
+  // evaluation, in time. Returns false when not even one more epoch fits.
+  bool fit_time_budget(double last_epoch_seconds) {
+    TrainProgress& p = progress_;
+    epoch_time_sum_ += last_epoch_seconds, ++epochs_timed_;
+    if (c_.time_budget <= 0 || p.epoch >= p.epochs_total) return true;
+    const double per_epoch = epoch_time_sum_ / epochs_timed_;
+    const double final_eval = last_epoch_seconds * 0.1 * (1 + tta_views(parse_tta(c_.tta)));  // rough reserve
+    const auto fit = static_cast<int>((c_.time_budget - elapsed() - final_eval) / per_epoch);
+    if (p.epoch + fit >= p.epochs_total) return true;
+    const int shortened = std::max(p.epoch + std::max(fit, 0), p.epoch);
+    log_ << "time budget " << format_duration(c_.time_budget) << ": " << p.epochs_total << " epochs do not fit at "
+         << format_duration(per_epoch) << "/epoch; running " << shortened << "\n";
+    if (shortened <= p.epoch) return false;
+    p.epochs_total = shortened;
+    auto rescheduled = schedule_for(p);
+    rescheduled->load_state(schedule_->state());
+    schedule_ = std::move(rescheduled);
+    return true;
+  }
+
+  // ---- phase 7: the best weights on PrivateTest and Public+Private, with and without TTA ----------
+  void final_report(TrainResult& result) {
+    const std::string best_weights = path(kBestWeights);
     if (std::filesystem::exists(best_weights)) {
-      io::load_weights(best_weights, model);
-      log_ << "best validation accuracy " << 100 * best_val << "% at epoch " << best_epoch << "; loaded "
-           << best_weights << "\n";
+      io::load_weights(best_weights, *model_);
+      log_ << "best validation accuracy " << 100 * progress_.best_val_acc << "% at epoch " << progress_.best_epoch
+           << "; loaded " << best_weights << "\n";
     }
     const Tta tta = parse_tta(c_.tta);
     std::ostringstream report;
     for (Tta t : {Tta::none, tta}) {
-      const EvalResult priv = evaluate(model, private_set, norm, t, c_.batch_size);
-      const EvalResult all = evaluate(model, test_set, norm, t, c_.batch_size);
+      const EvalResult priv = evaluate(*model_, private_set_, norm_, t, c_.batch_size);
+      const EvalResult all = evaluate(*model_, test_set_, norm_, t, c_.batch_size);
       const std::string tag = t == Tta::none ? "" : std::string(" with ") + c_.tta + " TTA";
       report << "PrivateTest" << tag << ":    "
              << accuracy_sentence(priv.confusion.correct(), priv.confusion.total()) << "\n"
@@ -393,28 +394,35 @@ class Trainer {
     io::write_file_atomic(path("test_results.txt"), report.str());
     log_ << "outputs in " << c_.out << ": best.safetensors, last.safetensors, history.csv, loss.png, accuracy.png, "
          << "confusion_*.png/.txt, test_results.txt\n";
-    return result;
   }
 
- private:
+  // ---- the saved state --------------------------------------------------------------------------
+  // The settings a resume must share with the run that saved (checked by check_run_settings).
+  RunSettings run_settings() const {
+    RunSettings s = {{"model", c_.model}};
+    for (const auto& [key, v] : md_.size) s.emplace_back("size." + key, io::format_double(v));
+    s.emplace_back("seed", std::to_string(c_.seed));
+    s.emplace_back("optimizer", c_.optimizer);
+    s.emplace_back("schedule", c_.schedule);
+    s.emplace_back("batch_size", std::to_string(c_.batch_size));
+    return s;
+  }
+  // <out>/last.safetensors (weights, BN buffers) and <out>/last.state.safetensors (train_state.hpp).
+  void save_state() {
+    io::save_weights(path(kLastWeights), *model_, md_);
+    io::TrainingState s;
+    save_run_settings(s, run_settings());
+    save_train_state<float>(s, progress_, *opt_, *schedule_);
+    io::save_training_state(path(kLastState), s);
+  }
+
+  std::unique_ptr<LrSchedule> schedule_for(const TrainProgress& p) const {
+    return make_schedule(c_, steps_per_epoch_, p.epochs_total * steps_per_epoch_);
+  }
+  double elapsed() const { return seconds_since(start_); }
+  static double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
   std::string path(const std::string& name) const { return (std::filesystem::path(c_.out) / name).string(); }
-  std::string run_name() const {
-    const ModelInfo& info = find_model(c_.model);
-    return c_.model + " " + size_args_text(info, resolve_size_args(info, c_.size));
-  }
-  // Whether the training state holds exactly the size arguments `size` ("size.w" = "32").
-  static bool same_size_args(const io::TrainingState& s, const SizeArgs& size) {
-    const io::Metadata saved = s.get_map("size.");
-    if (saved.size() != size.size()) return false;
-    for (const auto& [key, v] : size)
-      if (!saved.count(key) || s.get_double("size." + key) != v) return false;
-    return true;
-  }
-  static std::string saved_size_args(const io::TrainingState& s) {
-    std::string out;
-    for (const auto& [key, v] : s.get_map("size.")) out += (out.empty() ? "" : " ") + key + " " + v;
-    return out.empty() ? "no size arguments" : out;
-  }
+  std::string run_name() const { return c_.model + " " + size_args_text(find_model(c_.model), md_.size); }
   void write_confusion(const ConfusionMatrix& cm, const std::string& stem, const std::string& title) const {
     write_confusion_png(path(stem + ".png"), cm, title);
     io::write_file_atomic(path(stem + ".txt"), cm.report() + "\nconfusion matrix (rows: true class, columns: predicted)\n" +
@@ -423,6 +431,24 @@ class Trainer {
 
   TrainConfig c_;
   std::ostream& log_;
+  Clock::time_point start_;
+  // phase 1
+  data::Dataset train_set_, val_set_, private_set_, test_set_;
+  data::Normalization norm_;
+  // phase 2
+  io::ModelMetadata md_;
+  std::unique_ptr<Model<float>> model_;
+  std::unique_ptr<CrossEntropyLoss<float>> loss_;
+  std::unique_ptr<Optimizer<float>> opt_;
+  std::unique_ptr<data::BatchLoader> loader_;
+  std::int64_t steps_per_epoch_ = 0;
+  std::vector<std::int32_t> predicted_;  // argmax of each batch row
+  // phase 3 on: the loop's state (train_state.hpp) and what is derived from it
+  TrainProgress progress_;
+  std::unique_ptr<LrSchedule> schedule_;
+  std::vector<EpochRecord> history_;
+  double epoch_time_sum_ = 0;
+  int epochs_timed_ = 0;
 };
 
 }  // namespace moodnet::train
