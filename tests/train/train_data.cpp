@@ -42,7 +42,7 @@ void write_idx(const std::filesystem::path& dir, const std::string& prefix, cons
 TEST_CASE("train data: FER-2013 keeps PublicTest validation, PrivateTest and Public+Private, and its log",
           "[train][data]") {
   DataConfig c;
-  c.data = kSample;
+  c.path = kSample;
   std::ostringstream log;
   const TrainData t = load_train_data(c, 1, log);
   CHECK(t.is_fer2013());
@@ -82,7 +82,7 @@ TEST_CASE("train data: image folders (with val/, without test/, flat) and IDX fi
   write_split(dir / "pets", "val", {"cat", "dog"}, 2);
   write_split(dir / "pets", "test", {"cat", "dog"}, 3);
   DataConfig c;
-  c.data = (dir / "pets").string();
+  c.path = (dir / "pets").string();
   std::ostringstream log;
   const TrainData t = load_train_data(c, 1, log);
   CHECK_FALSE(t.is_fer2013());
@@ -94,7 +94,7 @@ TEST_CASE("train data: image folders (with val/, without test/, flat) and IDX fi
   CHECK(t.tests[0].name == "Test");
   CHECK(t.tests[0].set.size() == 6);
   CHECK(t.train.shape() == data::ImageShape{1, 20, 20});
-  CHECK_THAT(log.str(), Catch::Contains("data: " + c.data + " (image folder with splits test,train,val)"));
+  CHECK_THAT(log.str(), Catch::Contains("data: " + c.path + " (image folder with splits test,train,val)"));
   CHECK_THAT(log.str(), Catch::Contains("train 20 images of 1x20x20 in 2 classes (cat, dog), validation 4 (split val), test 6 (split test)"));
   // --validation train ignores val/ and holds out a slice; --input-size resizes every split.
   c.validation = "train";
@@ -108,7 +108,7 @@ TEST_CASE("train data: image folders (with val/, without test/, flat) and IDX fi
   // No test split: validation and test are two disjoint slices of train.
   write_split(dir / "flat", "", {"a", "b", "c"}, 10);
   DataConfig f;
-  f.data = (dir / "flat").string();
+  f.path = (dir / "flat").string();
   std::ostringstream log3;
   const TrainData g = load_train_data(f, 1, log3);
   CHECK(g.test_from == "held-out slice of train");
@@ -122,7 +122,7 @@ TEST_CASE("train data: image folders (with val/, without test/, flat) and IDX fi
   write_idx(dir / "digits", "train", std::string("\0\1\2\0\1\2\0\1\2\0\1\2", 12));
   write_idx(dir / "digits", "t10k", std::string("\2\1\0", 3));
   DataConfig i;
-  i.data = (dir / "digits").string();
+  i.path = (dir / "digits").string();
   std::ostringstream log4;
   const TrainData d = load_train_data(i, 1, log4);
   CHECK(d.train.class_names == std::vector<std::string>{"0", "1", "2"});
@@ -141,7 +141,7 @@ TEST_CASE("train data: every bad data flag is a one-line error naming it", "[tra
   std::ostringstream log;
   auto with = [&](auto edit) {
     DataConfig c;
-    c.data = (dir / "pets").string();
+    c.path = (dir / "pets").string();
     edit(c);
     return [c, &log] { load_train_data(c, 1, log, "train_customnet"); };
   };
@@ -154,19 +154,19 @@ TEST_CASE("train data: every bad data flag is a one-line error naming it", "[tra
   require_error_naming(with([](DataConfig& c) { c.class_names = {"a", "b"}; }), {"--class-names is for IDX"});
   require_error_naming(with([](DataConfig& c) { c.fer2013_only = true; }),
                        {"train_customnet trains on FER-2013", "train --model"});
-  require_error_naming(with([&](DataConfig& c) { c.data = (dir / "nothing").string(); }), {"--data", "does not exist"});
+  require_error_naming(with([&](DataConfig& c) { c.path = (dir / "nothing").string(); }), {"--data", "does not exist"});
   require_error_naming(with([&](DataConfig& c) {
-                         c.data = (dir / "digits").string();
+                         c.path = (dir / "digits").string();
                          c.class_names = {"a", "b", "c"};
                        }),
                        {"--class-names has 3 names", "labels of", "are 0..3 (4 classes)"});
   write_split(dir / "other", "first", {"cat", "dog"}, 1);
   write_split(dir / "other", "second", {"cat", "dog"}, 1);
-  require_error_naming(with([&](DataConfig& c) { c.data = (dir / "other").string(); }),
+  require_error_naming(with([&](DataConfig& c) { c.path = (dir / "other").string(); }),
                        {"splits first,second", "has no split named train"});
-  require_error_naming(with([&](DataConfig& c) { c.data = (dir / "pets" / "test").string(); }),  // flat, 1 per class
+  require_error_naming(with([&](DataConfig& c) { c.path = (dir / "pets" / "test").string(); }),  // flat, 1 per class
                        {"too small for a training, a validation and a test split"});
-  require_error_naming(with([&](DataConfig& c) { c.data = kSample; c.class_names = {"a"}; }), {"--class-names is for IDX"});
+  require_error_naming(with([&](DataConfig& c) { c.path = kSample; c.class_names = {"a"}; }), {"--class-names is for IDX"});
   CHECK(parse_class_names("a,b") == std::vector<std::string>{"a", "b"});
   require_error_naming([] { parse_class_names("a,,b"); }, {"--class-names 'a,,b' has an empty name"});
   require_error_naming([] { parse_class_names("a,b,a"); }, {"names 'a' twice"});

@@ -1,12 +1,14 @@
 #pragma once
-// The command line of the example trainers (train_<model>, one per registered model): flags in the
-// usual style with --help, validated into a TrainConfig; defaults are the recipe documented in
-// docs/results.md. Errors print one line (`error: ...`) and exit 2.
+// The command line of the example trainers: `train` (any registered model on any dataset) and the
+// FER-2013 presets train_<model>, one per registered model. Flags in the usual style with --help,
+// validated into a TrainConfig; defaults are the model's recipe documented in docs/results.md.
+// Errors print one line (`error: ...`) and exit 2.
 #include <cstdlib>
 #include <iostream>
 #include <string>
 
 #include "moodnet/cli/flags.hpp"
+#include "moodnet/data/idx.hpp"
 #include "moodnet/train/trainer.hpp"
 
 namespace moodnet::train {
@@ -25,14 +27,20 @@ inline TrainConfig default_config(const std::string& model) {
   c.batch_size = info.recipe.batch_size;
   c.lr = info.recipe.lr;
   c.weight_decay = info.recipe.weight_decay;
+  c.data.fer2013_only = true;  // the train_<model> presets; `train` clears it
+  c.data.validation = "public";
   return c;
 }
 
 // Registers every flag of the trainer on `flags`, bound to the fields of `c`.
 inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c, double& seed) {
-  flags.add("data", &c.data,
-            "FER-2013 folder (train/, test/) or fer2013.csv; default: $MOODNET_DATA, ../shared/fer2013, "
-            "data/fer2013, else the bundled sample");
+  const bool fer_only = c.data.fer2013_only;
+  flags.add("data", &c.data.path,
+            fer_only ? "FER-2013 folder (train/, test/) or fer2013.csv; default: $MOODNET_DATA, ../shared/fer2013, "
+                       "data/fer2013, else the bundled sample"
+                     : "dataset: an image folder (root/<class>/ or root/<split>/<class>/), a folder of IDX files "
+                       "(*-images-idx3-ubyte[.gz]), a FER-2013 folder or fer2013.csv (docs/data.md); default: "
+                       "FER-2013 where train_customnet looks");
   for (const SizeArg& a : find_model(c.model).size_args) flags.add(a.flag, &c.size[a.key], a.help).range(a.min, a.max);
   flags.add("epochs", &c.epochs, "training epochs").range(1, 100000);
   flags.add("batch-size", &c.batch_size, "images per batch").range(2, 4096);
@@ -51,31 +59,128 @@ inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c, double& seed
   flags.add("seed", &seed, "random seed (initialisation, batches, augmentation, dropout)").min(0);
   flags.add("out", &c.out, "output folder (weights, history, plots)");
   flags.add("resume", &c.resume, "continue the run saved in --out");
-  flags.add_choice("validation", &c.validation, {"public", "train"},
-                   "validation split: PublicTest, or a stratified slice of train/");
-  flags.add("val-fraction", &c.val_fraction, "size of the train/ slice with --validation train").greater_than(0).max(0.9);
+  if (fer_only)
+    flags.add_choice("validation", &c.data.validation, {"public", "train"},
+                     "validation split: PublicTest, or a stratified slice of train/");
+  else
+    flags.add_choice("validation", &c.data.validation, {"auto", "public", "train"},
+                     "validation split: auto = FER-2013's PublicTest, else the dataset's val/ split, else a stratified "
+                     "slice of train; public = PublicTest (FER-2013); train = a slice of train");
+  flags.add("val-fraction", &c.data.val_fraction,
+            fer_only ? "size of the train/ slice with --validation train"
+                     : "size of each held-out slice of train (validation, and test when the dataset has no test split)")
+      .greater_than(0)
+      .max(0.9);
   flags.add_duration("time-budget", &c.time_budget,
                      "wall-clock budget: the run shortens its schedule to finish, with evaluation, within it (0 = none)");
   flags.add("max-steps", &c.max_steps, "stop after this many optimizer steps (0 = no limit)").min(0);
   flags.add_choice("tta", &c.tta, {"none", "flip", "tencrop"}, "test-time augmentation for the final test numbers");
 }
 
-// main() of a trainer for the registered model `model` ("mobilenet", "customnet", ...).
+// The flags of `train` alone: the stored image shape, the training crop, flips and IDX class names.
+inline void add_data_flags(cli::FlagParser& flags, TrainConfig& c, std::string& class_names) {
+  flags.add("input-size", &c.data.input_size,
+            "side the images are stored at (square; every split is resized to it by --resize); 0 = as stored, "
+            "when all images have one size (FER-2013: 48)")
+      .range(0, data::kMaxImageSide);
+  flags.add("channels", &c.data.channels, "1 (gray, BT.601 luma) or 3 (RGB); 0 = as stored (RGB when any image is)")
+      .range(0, 3);
+  flags.add_choice("resize", &c.data.resize, {"crop", "stretch"},
+                   "aspect rule to --input-size: crop (shorter side, centre crop) or stretch (default: crop; FER-2013 "
+                   "stretch)");
+  flags.add("crop", &c.crop, "train on random crop x crop windows of the stored images, test on the centre one (0 = off)")
+      .min(0);
+  flags.add("hflip", &c.hflip, "random horizontal flips (--no-hflip for digits, letters, text: also makes --tta none)");
+  flags.add("class-names", &class_names, "IDX datasets: names of labels 0..K-1, comma-separated (default: numbered)");
+}
+
+namespace detail {
+// The --model value of a command line (before the parser knows the model's size flags).
+inline std::string model_on_command_line(int argc, const char* const* argv, const std::string& fallback) {
+  std::string model = fallback;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--model" && i + 1 < argc) model = argv[++i];
+    else if (a.rfind("--model=", 0) == 0) model = a.substr(8);
+  }
+  return model;
+}
+inline std::string size_flag_list(const ModelInfo& m) {
+  std::string s;
+  for (const SizeArg& a : m.size_args) s += (s.empty() ? "--" : ", --") + a.flag;
+  return s.empty() ? "no size flags" : s;
+}
+// A size flag of another registered model, given to `model` (--alpha to customnet): its own error.
+inline void check_foreign_size_flags(int argc, const char* const* argv, const ModelInfo& model) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) != 0) continue;
+    a = a.substr(2, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 2);
+    bool own = false;
+    for (const SizeArg& s : model.size_args) own = own || s.flag == a;
+    if (own) continue;
+    for (const ModelInfo& other : model_registry())
+      for (const SizeArg& s : other.size_args)
+        if (s.flag == a)
+          fail("--", a, " is a size argument of ", other.name, ", not of ", model.name, " (--model ", model.name,
+               " takes: ", size_flag_list(model), ")");
+  }
+}
+
+// Parses the command line into `c` (--help prints and returns 0), lets `finish` complete it from
+// the parsed flags, and runs the trainer: 130 when Ctrl-C stopped it, else 0.
+template <class Finish>
+inline int parse_and_run(cli::FlagParser& flags, TrainConfig& c, const double& seed, int argc,
+                         const char* const* argv, Finish finish) {
+  flags.parse(argc, argv);
+  if (flags.help_requested()) {
+    std::cout << flags.help();
+    return 0;
+  }
+  c.seed = static_cast<std::uint64_t>(seed);
+  finish();
+  Trainer trainer(c);
+  const TrainResult r = trainer.run();
+  return r.stopped_early && stop_requested() ? 130 : 0;
+}
+}  // namespace detail
+
+// main() of `train`: --model NAME (any registered model, default customnet) with that model's
+// size flags and recipe, on any dataset (--data).
+inline int train_any_main(int argc, const char* const* argv) {
+  return cli::guarded_main([&] {
+    const std::string model = detail::model_on_command_line(argc, argv, "customnet");
+    const ModelInfo& info = find_model(model);  // "unknown model 'x' (registered: ...)"
+    detail::check_foreign_size_flags(argc, argv, info);
+    TrainConfig c = default_config(model);
+    c.data.fer2013_only = false;
+    c.data.validation = "auto";
+    double seed = static_cast<double>(c.seed);
+    std::string model_flag = model, class_names;
+    cli::FlagParser flags("train", "Trains a registered model (" + model_names() +
+                                       ") on an image dataset on the CPU: image folders, IDX files (gzip: " +
+                                       (data::kHaveZlib ? "yes" : "no, not in this build") +
+                                       ") or FER-2013. `train --model NAME --help` lists that model's size flags.");
+    flags.add("model", &model_flag, "the network: " + model_names());
+    add_train_flags(flags, c, seed);
+    add_data_flags(flags, c, class_names);
+    return detail::parse_and_run(flags, c, seed, argc, argv, [&] {
+      c.data.class_names = parse_class_names(class_names);
+      if (!c.hflip && flags.is_set("tta") && c.tta != "none")
+        fail("--tta ", c.tta, " mirrors the test images, but --no-hflip says a mirror image changes the class: use --tta none");
+      if (!c.hflip) c.tta = "none";
+    });
+  });
+}
+
+// main() of the FER-2013 preset for the registered model `model` ("mobilenet", "customnet", ...).
 inline int train_main(int argc, const char* const* argv, const std::string& model) {
   return cli::guarded_main([&] {
     TrainConfig c = default_config(model);
     double seed = static_cast<double>(c.seed);
     cli::FlagParser flags("train_" + model, "Trains " + find_model(model).title + " on FER-2013 (7 moods) on the CPU.");
     add_train_flags(flags, c, seed);
-    flags.parse(argc, argv);
-    if (flags.help_requested()) {
-      std::cout << flags.help();
-      return 0;
-    }
-    c.seed = static_cast<std::uint64_t>(seed);
-    Trainer trainer(c);
-    const TrainResult r = trainer.run();
-    return r.stopped_early && stop_requested() ? 130 : 0;
+    return detail::parse_and_run(flags, c, seed, argc, argv, [] {});
   });
 }
 

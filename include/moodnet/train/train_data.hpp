@@ -29,8 +29,8 @@ namespace moodnet::train {
 
 // What the data flags of a trainer say (train_cli.hpp registers them).
 struct DataConfig {
-  std::string data;         // --data: any dataset (data/dataset_source.hpp); "" = FER-2013's lookup
-  std::string validation;   // public (FER-2013's PublicTest) | train (a slice of train) | "" = as in the table
+  std::string path;         // --data: any dataset (data/dataset_source.hpp); "" = FER-2013's lookup
+  std::string validation = "auto";  // public (FER-2013's PublicTest) | train (a slice of train) | auto (the table)
   double val_fraction = 0.1;  // of each class, for a slice of train (validation, and test when there is none)
   int channels = 0;           // 0 = as stored, 1 or 3
   int input_size = 0;         // stored side (square); 0 = as stored (FER-2013: 48)
@@ -76,8 +76,8 @@ inline std::vector<std::string> parse_class_names(const std::string& text) {
 
 // One-line checks of the data flags that need no file.
 inline void validate(const DataConfig& c) {
-  if (c.validation != "" && c.validation != "public" && c.validation != "train")
-    fail("--validation must be public or train, got '", c.validation, "'");
+  if (c.validation != "auto" && c.validation != "public" && c.validation != "train")
+    fail("--validation must be auto, public or train, got '", c.validation, "'");
   if (!(c.val_fraction > 0 && c.val_fraction < 1)) fail("--val-fraction must be in (0, 1), got ", c.val_fraction);
   if (c.channels != 0 && c.channels != 1 && c.channels != 3)
     fail("--channels must be 1 (gray), 3 (RGB) or 0 (as stored), got ", c.channels);
@@ -142,23 +142,25 @@ inline TrainData load_train_data(const DataConfig& c, std::uint64_t seed, std::o
                                  const std::string& program = "train") {
   validate(c);
   // FER-2013 where the FER trainers look (--data empty: $MOODNET_DATA, ../shared/fer2013, ...).
-  if (c.data.empty()) return detail::load_fer2013_splits(c, data::resolve_data_dir(), seed, log);
-  const data::DatasetSource source = data::detect_dataset(c.data, "--data");
+  if (c.path.empty()) return detail::load_fer2013_splits(c, data::resolve_data_dir(), seed, log);
+  const data::DatasetSource source = data::detect_dataset(c.path, "--data");
   if (source.is_fer2013())
-    return detail::load_fer2013_splits(c, data::resolve_data_dir(c.data), seed, log);
+    return detail::load_fer2013_splits(c, data::resolve_data_dir(c.path), seed, log);
   if (c.fer2013_only)
-    fail(program, " trains on FER-2013; --data '", c.data, "' is an ", source.describe(),
-         ": use `train --model <name> --data ", c.data, "` for other datasets");
-  if (c.validation == "public") fail("--validation public is FER-2013's PublicTest; ", c.data, " is an ", source.describe());
+    fail(program, " trains on FER-2013; --data '", c.path, "' is not FER-2013 (", source.describe(),
+         "): use `train --model <name> --data ", c.path, "` for other datasets");
+  if (c.validation == "public")
+    fail("--validation public is FER-2013's PublicTest; ", c.path, " is not FER-2013 (", source.describe(), ")");
   if (!c.class_names.empty() && source.format != data::DatasetFormat::idx)
-    fail("--class-names is for IDX datasets; ", c.data, " is an ", source.describe(), " (its folder names are the classes)");
+    fail("--class-names is for IDX datasets; ", c.path, " is not one (", source.describe(),
+         ": its folder names are the classes)");
 
   TrainData t;
   t.source = source;
-  log << "data: " << c.data << " (" << source.describe() << ")\n";
+  log << "data: " << c.path << " (" << source.describe() << ")\n";
   const bool flat = source.format == data::DatasetFormat::image_classes;
   if (!flat && !source.has_split("train"))
-    fail("dataset '", c.data, "' (", source.describe(), ") has no split named train");
+    fail("dataset '", c.path, "' (", source.describe(), ") has no split named train");
   data::ReadOptions ro;
   ro.channels = c.channels;
   ro.height = ro.width = c.input_size;
@@ -196,7 +198,7 @@ inline TrainData load_train_data(const DataConfig& c, std::uint64_t seed, std::o
     t.val_from = "held-out slice of train";
   }
   if (t.val.size() == 0 || t.tests[0].set.size() == 0 || t.train.size() == 0)
-    fail("dataset '", c.data, "' is too small for a training, a validation and a test split (", t.train.size(), ", ",
+    fail("dataset '", c.path, "' is too small for a training, a validation and a test split (", t.train.size(), ", ",
          t.val.size(), " and ", t.tests[0].set.size(), " images): add images or change --val-fraction");
   t.norm = data::compute_normalization(t.train);
   log << "train " << t.train.size() << " images of " << shape.str() << " in " << t.train.num_classes() << " classes ("

@@ -1,16 +1,18 @@
 #pragma once
-// The training loop shared by the train_<model> programs: FER-2013 in, a trained mood classifier,
-// its curves, confusion matrices and test accuracy out. Trainer::run reads top to bottom, one
-// member function per phase:
+// The training loop shared by `train` and the train_<model> FER-2013 presets: any dataset in
+// (train/train_data.hpp), a trained classifier, its curves, confusion matrices and test accuracy
+// out. Trainer::run reads top to bottom, one member function per phase:
 //
-//   load_data        train / validation / PrivateTest / Public+Private splits, normalisation
+//   load_data        train / validation / test splits (FER-2013: PublicTest, PrivateTest and
+//                    Public+Private), per-channel normalisation
 //   build            model (registry), loss, optimizer over the model's arena, batch loader
 //   start_or_resume  a fresh TrainProgress, or the saved one (--resume)
 //   for epoch:  train_epoch     for batch: set_step, zero_grad, forward, cross-entropy, backward,
 //                               lr, step
 //               end_epoch       validation; history.csv + PNG curves; last/best weights
 //               fit_time_budget shortens the run when the time budget would be exceeded
-//   final_report     best weights -> PrivateTest and Public+Private accuracy, confusion matrices
+//   final_report     best weights -> test accuracy (FER-2013: PrivateTest and Public+Private),
+//                    confusion matrices with the dataset's class names
 //
 // Everything a resumed run needs is in <out>/last.safetensors (weights, BN buffers) and
 // <out>/last.state.safetensors (train/train_state.hpp: position in the run, running sums, optimizer
@@ -48,6 +50,7 @@
 #include "moodnet/train/plot.hpp"
 #include "moodnet/train/progress.hpp"
 #include "moodnet/train/signal.hpp"
+#include "moodnet/train/train_data.hpp"
 #include "moodnet/train/train_state.hpp"
 
 namespace moodnet::train {
@@ -55,9 +58,9 @@ namespace moodnet::train {
 struct TrainConfig {
   std::string model = "customnet";  // a registered model (models/registry.hpp)
   SizeArgs size;                    // its size arguments ({{"w", 32}}); missing ones take the model's defaults
-  std::string data;                 // dataset folder or fer2013.csv ("" = lookup, see resolve_data_dir)
-  std::string validation = "public";  // public (PublicTest) | train (a stratified slice of train/)
-  double val_fraction = 0.1;
+  DataConfig data;                  // --data, its splits and shape (train/train_data.hpp)
+  int crop = 0;                     // train on random crop x crop windows, test on the centre one (0 = none)
+  bool hflip = true;                // random horizontal flips (off where a mirror image changes the class)
   int epochs = 30;
   std::int64_t batch_size = 64;
   std::string optimizer = "sgd";
@@ -84,9 +87,8 @@ inline void validate(const TrainConfig& c) {
   resolve_size_args(info, c.size);  // no argument the model does not take
   for (const SizeArg& a : info.size_args)
     if (c.size.count(a.key)) check_size_arg(a, c.size.at(a.key), "--" + a.flag);
-  MOODNET_CHECK(c.validation == "public" || c.validation == "train", "--validation must be public or train, got '",
-                c.validation, "'");
-  MOODNET_CHECK(c.val_fraction > 0 && c.val_fraction < 1, "--val-fraction must be in (0, 1), got ", c.val_fraction);
+  validate(c.data);
+  MOODNET_CHECK(c.crop >= 0, "--crop must be >= 0, got ", c.crop);
   MOODNET_CHECK(c.epochs >= 1, "--epochs must be >= 1, got ", c.epochs);
   MOODNET_CHECK(c.batch_size >= 2, "--batch-size must be >= 2 (batchnorm needs two samples), got ", c.batch_size);
   MOODNET_CHECK(c.lr > 0, "--lr must be > 0, got ", c.lr);
@@ -126,6 +128,8 @@ struct TrainResult {
   double best_val_acc = 0;
   int best_epoch = 0;
   bool stopped_early = false;  // Ctrl-C, time budget or max_steps
+  // The test splits with the chosen TTA: PrivateTest and Public+Private on FER-2013; on another
+  // dataset its test split is private_* (all_* stay 0).
   std::int64_t private_correct = 0, private_total = 0, all_correct = 0, all_total = 0;
 };
 
@@ -185,44 +189,30 @@ class Trainer {
 
   // ---- phase 1: data --------------------------------------------------------------------------
   void load_data() {
-    const data::DataLocation where = data::resolve_data_dir(c_.data);
-    if (where.is_sample)
-      log_ << "notice: using the small bundled sample at " << where.path.string()
-           << " (set --data or $MOODNET_DATA to the full FER-2013 for real accuracy)\n";
-    log_ << "data: " << where.path.string() << " (" << where.source << ")\n";
-    train_set_ = data::load_fer2013(where, data::Split::train);
-    if (c_.validation == "train") {
-      auto [rest, held] = data::split_stratified(train_set_, c_.val_fraction, c_.seed);
-      train_set_ = std::move(rest);
-      val_set_ = std::move(held);
-    } else {
-      val_set_ = data::load_fer2013(where, data::Split::public_test);
-    }
-    private_set_ = data::load_fer2013(where, data::Split::private_test);
-    test_set_ = data::load_fer2013(where, data::Split::test);
-    norm_ = data::compute_normalization(train_set_);
-    log_ << "train " << train_set_.size() << " images, validation " << val_set_.size() << " ("
-         << (c_.validation == "train" ? "held-out slice of train" : "PublicTest") << "), PrivateTest "
-         << private_set_.size() << ", Public+Private " << test_set_.size() << "; input mean " << norm_.mean.at(0)
-         << " std " << norm_.std.at(0) << "\n";
+    data_ = load_train_data(c_.data, c_.seed, log_, "train_" + c_.model);
+    const data::ImageShape shape = data_.train.shape();
+    if (c_.crop > std::min(shape.height, shape.width))
+      fail("--crop ", c_.crop, " is larger than the images (", shape.str(), ")");
   }
 
   // ---- phase 2: model, loss, optimizer, loader -------------------------------------------------
   void build() {
     md_.model = c_.model;
     md_.size = resolve_size_args(find_model(c_.model), c_.size);
-    md_.input = Shape{1, data::kImageSize, data::kImageSize};
-    md_.class_names = train_set_.class_names;
-    md_.input_mean = norm_.mean.at(0);  // FER-2013: one (gray) channel
-    md_.input_std = norm_.std.at(0);
+    const data::ImageShape shape = data_.train.shape();
+    md_.input = c_.crop ? Shape{shape.channels, c_.crop, c_.crop} : Shape{shape.channels, shape.height, shape.width};
+    if (c_.crop) md_.image_height = shape.height, md_.image_width = shape.width;
+    md_.resize = data_.resize;
+    md_.class_names = data_.train.class_names;
+    md_.set_normalization(data_.norm);
     model_ = std::make_unique<Model<float>>(io::make_model<float>(md_, c_.seed));
     log_ << model_->summary(c_.batch_size);
 
     std::vector<float> class_w;
     if (c_.class_weights) {
-      const auto counts = train_set_.class_counts();
+      const auto counts = data_.train.class_counts();
       for (auto n : counts)
-        class_w.push_back(static_cast<float>(double(train_set_.size()) / (double(counts.size()) * std::max<double>(1, n))));
+        class_w.push_back(static_cast<float>(double(data_.train.size()) / (double(counts.size()) * std::max<double>(1, n))));
     }
     loss_ = std::make_unique<CrossEntropyLoss<float>>(c_.label_smoothing, class_w);
     OptimizerConfig oc;
@@ -233,11 +223,13 @@ class Trainer {
 
     data::LoaderOptions lo;
     lo.batch_size = c_.batch_size;
-    lo.drop_last = train_set_.size() > c_.batch_size;  // keep BN batches full-sized
+    lo.drop_last = data_.train.size() > c_.batch_size;  // keep BN batches full-sized
     lo.seed = c_.seed;
-    lo.augment = data::AugmentConfig::fer2013(c_.augment);
-    lo.norm = norm_;
-    loader_ = std::make_unique<data::BatchLoader>(train_set_, lo);
+    lo.augment = data::AugmentConfig::fer2013(c_.augment);  // pixel magnitudes scale with the image side
+    if (!c_.hflip) lo.augment.hflip_p = 0;
+    lo.norm = data_.norm;
+    lo.crop = c_.crop;
+    loader_ = std::make_unique<data::BatchLoader>(data_.train, lo);
     steps_per_epoch_ = loader_->batches_per_epoch();
     predicted_.resize(static_cast<std::size_t>(c_.batch_size));
   }
@@ -308,7 +300,7 @@ class Trainer {
   // Returns the epoch's wall time (training and validation).
   double end_epoch(const EpochRun& e) {
     TrainProgress& p = progress_;
-    const EvalResult val = evaluate(*model_, val_set_, norm_, Tta::none, c_.batch_size);
+    const EvalResult val = evaluate(*model_, data_.val, data_.norm, Tta::none, c_.batch_size);
     EpochRecord r;
     r.epoch = p.epoch + 1;
     r.train_loss = p.sum_loss / std::max<std::int64_t>(p.sum_seen, 1);
@@ -361,7 +353,9 @@ class Trainer {
     return true;
   }
 
-  // ---- phase 7: the best weights on PrivateTest and Public+Private, with and without TTA ----------
+  // ---- phase 7: the best weights on the test split(s), with and without TTA ---------------------
+  // FER-2013: PrivateTest and Public+Private; another dataset: its test split, whose accuracy is
+  // also the log's final line.
   void final_report(TrainResult& result) {
     const std::string best_weights = path(kBestWeights);
     if (std::filesystem::exists(best_weights)) {
@@ -370,30 +364,43 @@ class Trainer {
            << "; loaded " << best_weights << "\n";
     }
     const Tta tta = parse_tta(c_.tta);
+    const bool fer = data_.is_fer2013();
+    std::size_t width = 0;  // labels padded to one column: "PrivateTest:    " / "Public+Private: "
+    for (const auto& split : data_.tests) width = std::max(width, split.name.size() + 2);
     std::ostringstream report;
+    std::string headline, per_class;
     for (Tta t : {Tta::none, tta}) {
-      const EvalResult priv = evaluate(*model_, private_set_, norm_, t, c_.batch_size);
-      const EvalResult all = evaluate(*model_, test_set_, norm_, t, c_.batch_size);
       const std::string tag = t == Tta::none ? "" : std::string(" with ") + c_.tta + " TTA";
-      report << "PrivateTest" << tag << ":    "
-             << accuracy_sentence(priv.confusion.correct(), priv.confusion.total()) << "\n"
-             << "Public+Private" << tag << ": "
-             << accuracy_sentence(all.confusion.correct(), all.confusion.total()) << "\n";
-      if (t == tta) {
-        result.private_correct = priv.confusion.correct(), result.private_total = priv.confusion.total();
-        result.all_correct = all.confusion.correct(), result.all_total = all.confusion.total();
-        write_confusion(priv.confusion, "confusion_private_test", "PrivateTest (" + run_name() + ")");
-        report << "\nPrivateTest per class:\n" << priv.confusion.report();
+      for (std::size_t i = 0; i < data_.tests.size(); ++i) {
+        const TestSplit& split = data_.tests[i];
+        const EvalResult r = evaluate(*model_, split.set, data_.norm, t, c_.batch_size);
+        const std::string label = split.name + tag + ":";
+        const std::string line = label + std::string(width + tag.size() - label.size(), ' ') +
+                                 accuracy_sentence(r.confusion.correct(), r.confusion.total());
+        report << line << "\n";
+        if (t != tta) continue;
+        (i == 0 ? result.private_correct : result.all_correct) = r.confusion.correct();
+        (i == 0 ? result.private_total : result.all_total) = r.confusion.total();
+        if (i > 0) continue;
+        headline = line;
+        write_confusion(r.confusion, fer ? "confusion_private_test" : "confusion_test",
+                        split.name + " (" + run_name() + ")");
+        per_class = r.confusion.report();
       }
+      if (t == tta) report << "\n" << data_.tests[0].name << " per class:\n" << per_class;
       if (tta == Tta::none) break;
     }
-    if (c_.validation == "public")
+    if (data_.validation_is_public)
       report << "(PublicTest was the validation split used to pick the best epoch; PrivateTest was never used "
                 "for any choice.)\n";
+    else if (!fer)
+      report << "(The validation split (" << data_.val_from << ") picked the best epoch; the test split ("
+             << data_.test_from << ") was never used for any choice.)\n";
     log_ << report.str();
     io::write_file_atomic(path("test_results.txt"), report.str());
     log_ << "outputs in " << c_.out << ": best.safetensors, last.safetensors, history.csv, loss.png, accuracy.png, "
          << "confusion_*.png/.txt, test_results.txt\n";
+    if (!fer) log_ << headline << "\n";
   }
 
   // ---- the saved state --------------------------------------------------------------------------
@@ -405,6 +412,11 @@ class Trainer {
     s.emplace_back("optimizer", c_.optimizer);
     s.emplace_back("schedule", c_.schedule);
     s.emplace_back("batch_size", std::to_string(c_.batch_size));
+    if (!data_.is_fer2013() || md_.input != default_input_shape()) {  // FER-2013's state files predate these
+      const io::Metadata m = md_.to_map();
+      for (const char* key : {"input_shape", "class_names", "image_size"})
+        s.emplace_back(key, m.count(key) ? m.at(key) : "none");
+    }
     return s;
   }
   // <out>/last.safetensors (weights, BN buffers) and <out>/last.state.safetensors (train_state.hpp).
@@ -433,8 +445,7 @@ class Trainer {
   std::ostream& log_;
   Clock::time_point start_;
   // phase 1
-  data::Dataset train_set_, val_set_, private_set_, test_set_;
-  data::Normalization norm_;
+  TrainData data_;
   // phase 2
   io::ModelMetadata md_;
   std::unique_ptr<Model<float>> model_;
