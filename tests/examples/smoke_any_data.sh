@@ -4,7 +4,8 @@
 #   with `train`, then predict and evaluate on the result (channels, size, classes from the metadata);
 #   the same folder at 36x36 with random 32x32 training crops; a flat folder (root/<class>/);
 #   MNIST-style IDX files, plain and gzipped, with and without class names, and an interrupted
-#   run resumed on them; every bad flag or dataset: a one-line error and exit code 2.
+#   run resumed on them; a fer2013.csv (FER-2013's splits and report); every bad flag or dataset:
+#   a one-line error and exit code 2.
 # usage: smoke_any_data.sh <bin-dir>
 set -euo pipefail
 bin=$1
@@ -50,6 +51,14 @@ for c, cls in enumerate(["cat", "dog"]):
     os.makedirs(d)
     for k in range(10):
         ppm(os.path.join(d, "%d.ppm" % k), 20, 20, image(c, 20))
+
+# fer2013.csv: 7 emotions x (4 Training, 1 PublicTest, 1 PrivateTest) rows of 48x48 pixels.
+with open(os.path.join(root, "fer2013.csv"), "w") as f:
+    f.write("emotion,pixels,Usage\n")
+    for e in range(7):
+        for usage, n in (("Training", 4), ("PublicTest", 1), ("PrivateTest", 1)):
+            for _ in range(n):
+                f.write("%d,%s,%s\n" % (e, " ".join(str(rng.randrange(256)) for _ in range(2304)), usage))
 
 # Two sizes in one folder: needs --input-size.
 for c, cls in enumerate(["a", "b"]):
@@ -161,7 +170,14 @@ if "$bin/train" --help | grep -q "gzip: yes"; then
   cmp -s "$work/i/last.safetensors" "$work/g/last.safetensors" || fail "gzipped+resumed run ended with other weights than the plain run"
 fi
 
-# ---- 5. bad input: one line on stderr, exit code 2 --------------------------------------------------
+# ---- 5. fer2013.csv through `train`: FER-2013's splits and report ------------------------------------
+"$bin/train" --model customnet --width 8 --data "$work/fer2013.csv" --epochs 1 --tta none "${common[@]}" \
+  --out "$work/csv" > "$work/csv.log" 2>&1 || { cat "$work/csv.log"; fail "train on fer2013.csv failed"; }
+grep -q "validation 7 (PublicTest), PrivateTest 7, Public+Private 14" "$work/csv.log" || { cat "$work/csv.log"; fail "no FER-2013 splits from the CSV"; }
+grep -qE "^PrivateTest: +Checking accuracy on test set: Got [0-9]+ / 7 correct" "$work/csv/test_results.txt" \
+  || fail "no PrivateTest line for the CSV run"
+
+# ---- 6. bad input: one line on stderr, exit code 2 --------------------------------------------------
 expect_error() {  # expect_error <pattern> <command...>
   local pattern=$1; shift
   set +e; "$@" > "$work/err.out" 2> "$work/err.txt"; local rc=$?; set -e
