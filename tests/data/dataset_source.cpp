@@ -9,7 +9,6 @@
 
 using namespace moodnet;
 using namespace moodnet::data;
-using moodnet::test::idx_bytes;
 using moodnet::test::pgm;
 using moodnet::test::pgm48;
 using moodnet::test::require_error_naming;
@@ -17,19 +16,9 @@ using moodnet::test::TempDir;
 using moodnet::test::write_bytes;
 
 namespace {
-// root/<split>/<class>/<prefix><k>.pgm, `per_class` 48x48 images of each class.
 void write_split(const std::filesystem::path& root, const std::string& split, const std::vector<std::string>& classes,
                  int per_class, const std::string& prefix = "") {
-  for (std::size_t c = 0; c < classes.size(); ++c)
-    for (int k = 0; k < per_class; ++k)
-      write_bytes(root / split / classes[c] / (prefix + std::to_string(k) + ".pgm"),
-                  pgm48(static_cast<std::uint8_t>(30 * c + k)));
-}
-std::string idx_images(std::uint32_t n, std::uint32_t side) {
-  return idx_bytes({n, side, side}, std::string(static_cast<std::size_t>(n * side * side), '\x40'));
-}
-std::string idx_labels(const std::string& labels) {
-  return idx_bytes({static_cast<std::uint32_t>(labels.size())}, labels);
+  test::write_class_folders(root, split, classes, per_class, 48, prefix);
 }
 }  // namespace
 
@@ -77,10 +66,8 @@ TEST_CASE("detect_dataset: FER-2013 folders and CSV, split folders, class folder
   CHECK(all.shape() == ImageShape{1, 7, 5});  // as stored
 
   // IDX: train-* and MNIST's t10k-* (= test).
-  write_bytes(dir / "mnist" / "train-images-idx3-ubyte", idx_images(4, 6));
-  write_bytes(dir / "mnist" / "train-labels-idx1-ubyte", idx_labels(std::string("\0\1\2\1", 4)));
-  write_bytes(dir / "mnist" / "t10k-images-idx3-ubyte", idx_images(2, 6));
-  write_bytes(dir / "mnist" / "t10k-labels-idx1-ubyte", idx_labels(std::string("\1\0", 2)));
+  test::write_idx_split(dir / "mnist", "train", std::string("\0\1\2\1", 4), 6);
+  test::write_idx_split(dir / "mnist", "t10k", std::string("\1\0", 2), 6);
   const DatasetSource mnist = detect_dataset(dir / "mnist");
   CHECK(mnist.format == DatasetFormat::idx);
   CHECK(mnist.splits == std::vector<std::string>{"test", "train"});
@@ -114,8 +101,7 @@ TEST_CASE("detect_dataset and load_split: bad paths, unknown splits, other class
   other.class_names = {"cat", "cow"};
   require_error_naming([&] { load_split(pets, "test", other); }, {"class folders", "{cat,dog}", "expected {cat,cow}"});
 
-  write_bytes(dir / "mnist" / "train-images-idx3-ubyte", idx_images(2, 4));
-  write_bytes(dir / "mnist" / "train-labels-idx1-ubyte", idx_labels(std::string("\0\3", 2)));
+  test::write_idx_split(dir / "mnist", "train", std::string("\0\3", 2), 4);
   ReadOptions two;
   two.class_names = {"a", "b"};
   require_error_naming([&] { load_split(detect_dataset(dir / "mnist"), "train", two); }, {"label 3", "2 classes"});

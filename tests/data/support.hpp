@@ -59,6 +59,29 @@ inline void write_gzip(const std::filesystem::path& p, const std::string& bytes)
 }
 #endif
 
+// root/<split>/<class>/<prefix><k>.pgm: `per_class` gray side x side images of each class (split ""
+// for root/<class>/), pixel values differing by class, image and position.
+inline void write_class_folders(const std::filesystem::path& root, const std::string& split,
+                                const std::vector<std::string>& classes, int per_class, int side = 48,
+                                const std::string& prefix = "") {
+  for (std::size_t c = 0; c < classes.size(); ++c)
+    for (int k = 0; k < per_class; ++k) {
+      std::vector<std::uint8_t> px(static_cast<std::size_t>(side * side));
+      for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<std::uint8_t>(40 * c + 3 * k + i % 7);
+      write_bytes(root / split / classes[c] / (prefix + std::to_string(k) + ".pgm"), pgm(side, side, px));
+    }
+}
+
+// <prefix>-images-idx3-ubyte and <prefix>-labels-idx1-ubyte in dir: one side x side image per label.
+inline void write_idx_split(const std::filesystem::path& dir, const std::string& prefix, const std::string& labels,
+                            std::uint32_t side = 16) {
+  const auto n = static_cast<std::uint32_t>(labels.size());
+  std::string px(static_cast<std::size_t>(n) * side * side, '\0');
+  for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<char>(i * 7 % 251);
+  write_bytes(dir / (prefix + "-images-idx3-ubyte"), idx_bytes({n, side, side}, px));
+  write_bytes(dir / (prefix + "-labels-idx1-ubyte"), idx_bytes({n}, labels));
+}
+
 // n images with 7 classes; image i is filled with pixel value i % 251 except pixel 0 = i / 251
 // (so every image is distinct), label i % 7, key "img<i>".
 inline data::Dataset synthetic_dataset(std::int64_t n) {

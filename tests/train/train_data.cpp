@@ -11,8 +11,6 @@
 
 using namespace moodnet;
 using namespace moodnet::train;
-using moodnet::test::idx_bytes;
-using moodnet::test::pgm;
 using moodnet::test::require_error_naming;
 using moodnet::test::TempDir;
 using moodnet::test::write_bytes;
@@ -20,22 +18,9 @@ using moodnet::test::write_bytes;
 namespace {
 const std::string kSample = std::string(MOODNET_SOURCE_DIR) + "/data/fer2013-sample";
 
-// root/<split>/<class>/<k>.pgm of side x side, `n` per class, pixel values differing by class and k.
 void write_split(const std::filesystem::path& root, const std::string& split, const std::vector<std::string>& classes,
                  int n, int side = 20) {
-  for (std::size_t c = 0; c < classes.size(); ++c)
-    for (int k = 0; k < n; ++k) {
-      std::vector<std::uint8_t> px(static_cast<std::size_t>(side * side));
-      for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<std::uint8_t>(40 * c + 3 * k + i % 7);
-      write_bytes(root / split / classes[c] / (std::to_string(k) + ".pgm"), pgm(side, side, px));
-    }
-}
-void write_idx(const std::filesystem::path& dir, const std::string& prefix, const std::string& labels) {
-  const auto n = static_cast<std::uint32_t>(labels.size());
-  std::string px(static_cast<std::size_t>(n) * 16 * 16, '\0');
-  for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<char>(i * 7 % 251);
-  write_bytes(dir / (prefix + "-images-idx3-ubyte"), idx_bytes({n, 16, 16}, px));
-  write_bytes(dir / (prefix + "-labels-idx1-ubyte"), idx_bytes({n}, labels));
+  test::write_class_folders(root, split, classes, n, side);
 }
 }  // namespace
 
@@ -119,8 +104,8 @@ TEST_CASE("train data: image folders (with val/, without test/, flat) and IDX fi
     for (const auto& l : g.tests[0].set.keys) REQUIRE(k != l);
 
   // IDX: numbered classes, or named with --class-names; t10k is the test split.
-  write_idx(dir / "digits", "train", std::string("\0\1\2\0\1\2\0\1\2\0\1\2", 12));
-  write_idx(dir / "digits", "t10k", std::string("\2\1\0", 3));
+  test::write_idx_split(dir / "digits", "train", std::string("\0\1\2\0\1\2\0\1\2\0\1\2", 12));
+  test::write_idx_split(dir / "digits", "t10k", std::string("\2\1\0", 3));
   DataConfig i;
   i.path = (dir / "digits").string();
   std::ostringstream log4;
@@ -137,7 +122,7 @@ TEST_CASE("train data: every bad data flag is a one-line error naming it", "[tra
   TempDir dir("train-data-bad");
   write_split(dir / "pets", "train", {"cat", "dog"}, 4);
   write_split(dir / "pets", "test", {"cat", "dog"}, 1);
-  write_idx(dir / "digits", "train", std::string("\0\1\2\3", 4));
+  test::write_idx_split(dir / "digits", "train", std::string("\0\1\2\3", 4));
   std::ostringstream log;
   auto with = [&](auto edit) {
     DataConfig c;
