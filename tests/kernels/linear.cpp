@@ -97,6 +97,29 @@ TEST_CASE("linear gradients are bit-identical with 1 and 2 threads", "[kernels][
   moodnet::set_num_threads(saved);
 }
 
+// Forward and backward-input are single GEMMs called outside any parallel region: Eigen must not
+// spread them over the threads (its blocking, hence the rounding, would follow the thread count).
+TEST_CASE("linear forward and input gradient are bit-identical with 1 and 2 threads", "[kernels][linear][threads]") {
+  const int saved = moodnet::num_threads();
+  for (const LinearParams p : {LinearParams{64, 512, 256}, LinearParams{1, 1024, 130}, LinearParams{37, 100, 7}}) {
+    INFO("N=" << p.N << " in=" << p.in << " out=" << p.out);
+    const auto x = test::random_tensor<double>(p.input_shape(), 3);
+    const auto w = test::random_tensor<double>(p.weight_shape(), 4);
+    const auto dy = test::random_tensor<double>(p.output_shape(), 5);
+    Tensor<double> y[2], dx[2];
+    for (int t : {1, 2}) {
+      moodnet::set_num_threads(t);
+      y[t - 1] = Tensor<double>(p.output_shape());
+      dx[t - 1] = Tensor<double>(p.input_shape());
+      moodnet::kernels::linear_forward<double>(p, x, w, nullptr, y[t - 1]);
+      moodnet::kernels::linear_backward_input<double>(p, dy, w, dx[t - 1]);
+    }
+    CHECK(std::memcmp(y[0].data(), y[1].data(), sizeof(double) * y[0].numel()) == 0);
+    CHECK(std::memcmp(dx[0].data(), dx[1].data(), sizeof(double) * dx[0].numel()) == 0);
+  }
+  moodnet::set_num_threads(saved);
+}
+
 TEST_CASE("linear rejects bad shapes with a message naming the values", "[kernels][linear][errors]") {
   REQUIRE_THROWS_WITH((LinearParams{0, 3, 4}.validate()), Catch::Contains("N=0"));
   REQUIRE_THROWS_WITH((LinearParams{2, 3, -1}.validate()), Catch::Contains("out=-1"));

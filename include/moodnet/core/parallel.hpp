@@ -1,7 +1,9 @@
 #pragma once
 // The one owner of threads: every parallel loop in moodnet is an OpenMP loop, and this header is
-// the one place that sets and reports how many threads they use. Eigen GEMMs called inside our
-// loops run single-threaded (see gemm.hpp), so the two never oversubscribe the cores.
+// the one place that sets and reports how many threads they use. Eigen's GEMMs always run on the
+// thread that calls them (eigen_single_threaded, core/gemm.hpp), so the two never oversubscribe the
+// cores and results do not depend on the thread count. Nothing here changes global state until the
+// program calls set_num_threads.
 #include <omp.h>
 
 #include <cstdint>

@@ -7,8 +7,7 @@
 //
 //   Tensor<float> x({64, 32, 48, 48});        // zero-filled, 64-byte aligned
 //   TensorView<float> b = x.batch(8, 16);      // items 8..23: shape [16, 32, 48, 48], same storage
-//   TensorView<float> m = x.reshape({64, 32 * 48 * 48});
-//   auto X = m.matrix();                       // Eigen::Map, row-major 64 x 73728
+//   TensorView<float> m = x.reshape({64, 32 * 48 * 48});   // an Eigen view of it: core/gemm.hpp
 //
 // Copying a Tensor copies its data (like std::vector); moving is O(1). `resize` keeps the storage
 // when it is large enough, so buffers sized on the first batch are reused without allocation.
@@ -23,7 +22,6 @@
 #include <utility>
 
 #include "moodnet/core/error.hpp"
-#include "moodnet/core/gemm.hpp"
 #include "moodnet/core/shape.hpp"
 
 namespace moodnet {
@@ -34,8 +32,6 @@ template <class T>
 class TensorView {
  public:
   using value_type = std::remove_const_t<T>;
-  using RowMajorMatrix = Eigen::Matrix<value_type, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using MatrixMap = Eigen::Map<std::conditional_t<std::is_const_v<T>, const RowMajorMatrix, RowMajorMatrix>>;
 
   TensorView() = default;
   TensorView(T* data, Shape shape) : data_(data), shape_(shape) {}
@@ -93,17 +89,6 @@ class TensorView {
   }
   // Item i of the outermost dimension, keeping the rank (count 1).
   TensorView item(std::int64_t i) const { return batch(i, 1); }
-
-  // Row-major Eigen map of the storage as rows x cols (default: dim 0 x the rest).
-  MatrixMap matrix(std::int64_t rows, std::int64_t cols) const {
-    MOODNET_CHECK(rows * cols == numel(), "matrix view ", rows, "x", cols, " does not fit shape ",
-                  shape_.str());
-    return MatrixMap(data_, rows, cols);
-  }
-  MatrixMap matrix() const {
-    const std::int64_t rows = rank() == 0 ? 1 : shape_[0];
-    return matrix(rows, rows ? numel() / rows : 0);
-  }
 
   void fill(value_type v) const { std::fill(data_, data_ + numel(), v); }
   void zero() const {

@@ -107,7 +107,8 @@ inline void parallel_items(std::int64_t count, Body&& body) {
 }
 
 // Runs body(i, thread) for i in [0, count); parallel over i when there are at least as many items as
-// threads (every GEMM inside is then single-threaded), else serially (Eigen's GEMM then uses the threads).
+// threads, else serially on the calling thread. Every GEMM inside stays single-threaded either way
+// (gemm_rowmajor: our sgemm, or Eigen through eigen_single_threaded, core/gemm.hpp).
 template <class Body>
 inline void for_each_item(std::int64_t count, Body&& body) {
   if (count >= num_threads() && num_threads() > 1) {

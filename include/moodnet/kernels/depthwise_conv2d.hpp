@@ -128,19 +128,6 @@ inline void dw_pad_plane(const T* x, std::int64_t H, std::int64_t W, std::int64_
   }
 }
 
-// x plane ([H, W]) <- the interior of a padded, phase-split plane (inverse of dw_pad_plane).
-template <class T>
-inline void dw_crop_plane(const T* xp, const DwPlane& g, std::int64_t H, std::int64_t W, std::int64_t ph,
-                          std::int64_t pw, T* x) {
-  for (std::int64_t ih = 0; ih < H; ++ih) {
-    T* row = const_cast<T*>(xp + (ih + ph) * g.sw * g.wq);  // only read (!kToPlane)
-    if (g.sw == 2)
-      dw_split_row<2, false>(x + ih * W, W, pw, g.wq, g.sw, row);
-    else
-      dw_split_row<0, false>(x + ih * W, W, pw, g.wq, g.sw, row);
-  }
-}
-
 // One output plane from a padded input plane. y: [Ho, Wo]; w: [R, S]; K > 0 fixes R = S = K.
 template <int K, class T>
 inline void dw_plane_forward(const T* xp, const DwPlane& g, std::int64_t Ho, std::int64_t Wo, std::int64_t R,

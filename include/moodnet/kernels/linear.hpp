@@ -8,11 +8,12 @@
 //   backward weight  dw += dy^T x            (accumulated; [out, N] x [N, in])
 //   backward bias    db += sum_n dy[n, :]    (accumulated)
 //
-// Threads: forward and backward-input are single GEMMs that Eigen splits across the threads.
-// The weight gradient is a sum over the batch, whose rounding would depend on how a parallel GEMM is
-// blocked; it is computed instead as fixed blocks of kLinearRowBlock output rows, each one
-// single-threaded GEMM inside our parallel region, so its bits do not depend on the thread count.
-// The bias gradient sums each column in batch order on one thread. Nothing here allocates.
+// Threads: forward and backward-input are single GEMMs on the calling thread (every Eigen product
+// runs through eigen_single_threaded, core/gemm.hpp: a GEMM Eigen spread over threads would change
+// its rounding with the thread count). The weight gradient, the largest of the three (out x in from
+// a sum over the batch), runs as fixed blocks of kLinearRowBlock output rows, one single-threaded
+// GEMM each, in parallel over the blocks, so its bits do not depend on the thread count either. The
+// bias gradient sums each column in batch order on one thread. Nothing here allocates.
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
@@ -43,8 +44,9 @@ inline constexpr std::int64_t kLinearRowBlock = 32;
 template <class T>
 inline void linear_forward(const LinearParams& p, const T* x, const T* w, const T* b, T* y) {
   p.validate();
-  auto Y = row_map(y, p.N, p.out, p.out);
-  Y.noalias() = row_map(x, p.N, p.in, p.in) * row_map(w, p.out, p.in, p.in).transpose();
+  eigen_single_threaded([&] {
+    row_map(y, p.N, p.out, p.out).noalias() = row_map(x, p.N, p.in, p.in) * row_map(w, p.out, p.in, p.in).transpose();
+  });
   if (b)
     for (std::int64_t n = 0; n < p.N; ++n)
       for (std::int64_t o = 0; o < p.out; ++o) y[n * p.out + o] += b[o];
@@ -53,7 +55,9 @@ inline void linear_forward(const LinearParams& p, const T* x, const T* w, const 
 template <class T>
 inline void linear_backward_input(const LinearParams& p, const T* dy, const T* w, T* dx) {
   p.validate();
-  row_map(dx, p.N, p.in, p.in).noalias() = row_map(dy, p.N, p.out, p.out) * row_map(w, p.out, p.in, p.in);
+  eigen_single_threaded([&] {
+    row_map(dx, p.N, p.in, p.in).noalias() = row_map(dy, p.N, p.out, p.out) * row_map(w, p.out, p.in, p.in);
+  });
 }
 
 template <class T>
@@ -61,11 +65,12 @@ inline void linear_backward_weight(const LinearParams& p, const T* x, const T* d
   p.validate();
   const std::int64_t blocks = (p.out + kLinearRowBlock - 1) / kLinearRowBlock;
   auto X = row_map(x, p.N, p.in, p.in);
-  // Always inside a parallel region, so each block's GEMM is single-threaded (see core/gemm.hpp).
 #pragma omp parallel for schedule(static)
   for (std::int64_t blk = 0; blk < blocks; ++blk) {
     const std::int64_t o0 = blk * kLinearRowBlock, rows = std::min(kLinearRowBlock, p.out - o0);
-    row_map(dw + o0 * p.in, rows, p.in, p.in).noalias() += row_map(dy + o0, p.N, rows, p.out).transpose() * X;
+    eigen_single_threaded([&] {
+      row_map(dw + o0 * p.in, rows, p.in, p.in).noalias() += row_map(dy + o0, p.N, rows, p.out).transpose() * X;
+    });
   }
 }
 

@@ -249,12 +249,14 @@ inline void gemm_rowmajor(Trans ta, Trans tb, std::int64_t M, std::int64_t N, st
   {
     auto c = row_map(C, M, N, ldc);
     auto run = [&](const auto& a, const auto& b) {
-      if (beta == T(0))
-        c.noalias() = a * b;
-      else if (beta == T(1))
-        c.noalias() += a * b;
-      else
-        c = beta * c + a * b;
+      eigen_single_threaded([&] {
+        if (beta == T(0))
+          c.noalias() = a * b;
+        else if (beta == T(1))
+          c.noalias() += a * b;
+        else
+          c = beta * c + a * b;
+      });
     };
     const auto a = row_map(A, ta == Trans::no ? M : K, ta == Trans::no ? K : M, lda);
     const auto b = row_map(B, tb == Trans::no ? K : N, tb == Trans::no ? N : K, ldb);
