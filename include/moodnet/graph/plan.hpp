@@ -199,25 +199,25 @@ class Plan {
     const std::size_t V = shapes_.size();
     storage_.assign(V, -1);
     storage_[0] = kInputBuffer;
-    auto touch = [&](int buf, int t) {
-      if (buf >= 0) memory_.touch(buf, t);
-    };
     // Forward: each step writes its output (views share their input's storage) and its aux.
     aux_.assign(steps_.size(), {});
     for (int k = 0; k < S; ++k) {
       Step<T>& s = *steps_[static_cast<std::size_t>(k)];
-      for (int in : s.inputs) touch(storage_[static_cast<std::size_t>(in)], k);
+      for (int in : s.inputs) touch_buf(storage_[static_cast<std::size_t>(in)], k);
       storage_[static_cast<std::size_t>(s.output)] =
           s.is_view() ? storage_[static_cast<std::size_t>(s.inputs[0])] : memory_.add(value_bytes(s.output));
-      touch(storage_[static_cast<std::size_t>(s.output)], k);
+      touch_buf(storage_[static_cast<std::size_t>(s.output)], k);
       for (const AuxSpec& a : s.aux()) {
         aux_[static_cast<std::size_t>(k)].push_back(memory_.add(a.bytes));
-        touch(aux_[static_cast<std::size_t>(k)].back(), k);
+        touch_buf(aux_[static_cast<std::size_t>(k)].back(), k);
       }
     }
     const int end = options_.training ? 2 * S : S;
-    touch(storage_[static_cast<std::size_t>(output_)], end);  // the caller reads the output
-    if (!options_.training) return finish_memory();
+    touch_buf(storage_[static_cast<std::size_t>(output_)], end);  // the caller reads the output
+    if (!options_.training) {
+      memory_.place();
+      return;
+    }
 
     // Which values need a gradient: the input if asked, and everything downstream of a step with
     // parameters or of a value that needs one.
@@ -250,12 +250,12 @@ class Plan {
       const bool lends_own = s.lends_aux_gradient();
       op.run = s.passes_gradient_through(0) ? (lends_own && any_input) : (s.has_parameter_grads() || any_input);
       if (!op.run && !any_input) continue;
-      touch(dy, t);
+      touch_buf(dy, t);  // backward reads the output gradient here: it lives at least until now
       if (op.run) {
         for (std::size_t j = 0; j < s.inputs.size(); ++j)
-          if (s.backward_reads_input(static_cast<int>(j))) touch(storage_[static_cast<std::size_t>(s.inputs[j])], t);
-        if (s.backward_reads_output()) touch(storage_[static_cast<std::size_t>(s.output)], t);
-        for (int a : aux_[static_cast<std::size_t>(k)]) touch(a, t);
+          if (s.backward_reads_input(static_cast<int>(j))) touch_buf(storage_[static_cast<std::size_t>(s.inputs[j])], t);
+        if (s.backward_reads_output()) touch_buf(storage_[static_cast<std::size_t>(s.output)], t);
+        for (int a : aux_[static_cast<std::size_t>(k)]) touch_buf(a, t);
       }
       for (std::size_t j = 0; j < s.inputs.size(); ++j) {
         const int v = s.inputs[j];
@@ -264,7 +264,7 @@ class Plan {
         if (!needs[vi]) {
           if (op.run && !s.passes_gradient_through(static_cast<int>(j)) && !s.can_skip_input_grad()) {
             op.dx[j] = memory_.add(value_bytes(v));  // scratch: the kernel writes dx regardless
-            touch(op.dx[j], t);
+            touch_buf(op.dx[j], t);
           }
           continue;
         }
@@ -277,10 +277,8 @@ class Plan {
       }
       backward_ops_.push_back(std::move(op));
     }
-    // The producers' backward reads their output gradient: extend each gradient's life to it.
-    for (const BackwardOp& op : backward_ops_) touch(op.dy, 2 * S - 1 - op.step);
-    if (options_.input_grad) touch(grad_of_[0], end);
-    finish_memory();
+    if (options_.input_grad) touch_buf(grad_of_[0], end);  // the caller reads the input gradient
+    memory_.place();
   }
 
   // Input value v receives a gradient that the step lends (its dy, or a buffer of its own).
@@ -291,7 +289,7 @@ class Plan {
       owned[v] = false;
     } else if (owned[v]) {
       op.sums.push_back({g, g, lent, n});
-      memory_.touch(g, t);
+      touch_buf(g, t);
     } else {
       const int fresh = memory_.add(static_cast<std::int64_t>(n) * static_cast<std::int64_t>(sizeof(T)));
       op.sums.push_back({fresh, g, lent, n});
@@ -326,7 +324,6 @@ class Plan {
   void touch_buf(int buf, int t) {
     if (buf >= 0) memory_.touch(buf, t);
   }
-  void finish_memory() { memory_.place(); }
 
   PlanOptions options_;
   Workspace* ws_;
