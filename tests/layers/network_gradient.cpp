@@ -33,7 +33,7 @@ std::unique_ptr<Sequential<double>> small_network() {
   auto body2 = std::make_unique<Sequential<double>>();
   body2->emplace<Conv2d<double>>(4, 6, 3, 1, 1, 2);  // grouped
   net->add(std::make_unique<Residual<double>>(std::move(body2), std::make_unique<Conv2d<double>>(4, 6, 1)));
-  net->add(test::basic_block<double>(6, 6, 1, 2));  // torchvision-style block: add + ReLU join
+  net->add(resnet_detail::basic_block<double>(6, 6, 1, 2));  // torchvision-style block: add + ReLU join
   net->emplace<MaxPool2d<double>>(2);
   net->emplace<AvgPool2d<double>>(3, 1, 1);
   net->emplace<GlobalAvgPool<double>>();

@@ -65,14 +65,15 @@ inline LayerPtr<T> block(std::unique_ptr<Sequential<T>> body, std::int64_t cin, 
   return std::make_unique<Residual<T>>(std::move(body), downsample<T>(cin, cout, stride), o);
 }
 
-// torchvision's BasicBlock: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)).
+// torchvision's BasicBlock: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)). groups > 1 makes
+// conv2 grouped (not used by ResNet-48; the tests use it to put a grouped layer in a block).
 template <class T>
-inline LayerPtr<T> basic_block(std::int64_t cin, std::int64_t cout, std::int64_t stride) {
+inline LayerPtr<T> basic_block(std::int64_t cin, std::int64_t cout, std::int64_t stride, std::int64_t groups = 1) {
   auto b = std::make_unique<Sequential<T>>();
   b->add(std::make_unique<Conv2d<T>>(cin, cout, 3, stride, 1), "conv1");
   b->add(std::make_unique<BatchNorm2d<T>>(cout), "bn1");
   b->add(std::make_unique<ReLU<T>>(), "relu");
-  b->add(std::make_unique<Conv2d<T>>(cout, cout, 3, 1, 1), "conv2");
+  b->add(std::make_unique<Conv2d<T>>(cout, cout, 3, 1, 1, groups), "conv2");
   b->add(std::make_unique<BatchNorm2d<T>>(cout), "bn2");
   return block<T>(std::move(b), cin, cout, stride);
 }
