@@ -36,6 +36,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "moodnet/core/error.hpp"
 #include "moodnet/core/parallel.hpp"
@@ -201,55 +202,13 @@ inline DwBlocks dw_blocks(const DepthwiseConv2dParams& p) {
   return {p.H + 2 * p.pad_h, p.W + 2 * p.pad_w, p.out_h(), p.out_w(), (p.C + kDwLanes - 1) / kDwLanes, RS};
 }
 
-// dst[(ih+ph)*Wp + iw+pw][lane] = src plane `lane` ([H, W], planes `stride` apart) for lanes <
-// `lanes`. dst: [Hp, Wp, kDwLanes]. Only the interior of lanes < `lanes` is written: the border is
-// zero from dw_reserve, and lanes >= `lanes` (a partial last block) may hold stale values, which
-// is harmless because lanes never mix and the results of those lanes are never stored.
-template <class T>
-inline void dw_gather_block(const T* src, std::int64_t stride, std::int64_t lanes, std::int64_t H, std::int64_t W,
-                            std::int64_t ph, std::int64_t pw, std::int64_t Wp, T* dst) {
-  // pixel-outer, lane-inner: a strided gather from the NCHW planes, one contiguous store per pixel
-  for (std::int64_t ih = 0; ih < H; ++ih)
-    for (std::int64_t iw = 0; iw < W; ++iw) {
-      const T* s = src + ih * W + iw;
-      T* d = dst + ((ih + ph) * Wp + iw + pw) * kDwLanes;
-      if (lanes == kDwLanes) {  // full block: a fixed-length loop the compiler turns into a gather
-#pragma omp simd
-        for (std::int64_t l = 0; l < kDwLanes; ++l) d[l] = s[l * stride];
-      } else {
-        for (std::int64_t l = 0; l < lanes; ++l) d[l] = s[l * stride];
-      }
-    }
-}
-// Inverse: dst plane `lane` ([H, W]) <- interior of src ([Hp, Wp, kDwLanes]), for lanes < lanes.
-template <class T>
-inline void dw_scatter_block(const T* src, std::int64_t lanes, std::int64_t H, std::int64_t W, std::int64_t ph,
-                             std::int64_t pw, std::int64_t Wp, T* dst, std::int64_t stride) {
-  if (lanes == kDwLanes) {  // full block: pixel-outer, one fixed-length scatter per pixel
-    for (std::int64_t ih = 0; ih < H; ++ih)
-      for (std::int64_t iw = 0; iw < W; ++iw) {
-        const T* s = src + ((ih + ph) * Wp + iw + pw) * kDwLanes;
-        T* d = dst + ih * W + iw;
-#pragma omp simd
-        for (std::int64_t l = 0; l < kDwLanes; ++l) d[l * stride] = s[l];
-      }
-    return;
-  }
-  for (std::int64_t l = 0; l < lanes; ++l) {
-    T* d = dst + l * stride;
-    for (std::int64_t ih = 0; ih < H; ++ih) {
-      const T* s = src + ((ih + ph) * Wp + pw) * kDwLanes + l;
-      for (std::int64_t iw = 0; iw < W; ++iw) d[ih * W + iw] = s[iw * kDwLanes];
-    }
-  }
-}
 #if defined(__AVX512F__)
-// float overloads of the two block transposes for AVX-512 builds: 16 pixels x 16 channels at a
-// time through an in-register 16x16 transpose (kernels/avx512_common.hpp) instead of one
-// 16-lane gather or scatter per pixel. Same results (a copy). Lanes >= `lanes` are written as
-// zeros by the gather, and never stored by the scatter.
-inline void dw_gather_block(const float* src, std::int64_t stride, std::int64_t lanes, std::int64_t H,
-                            std::int64_t W, std::int64_t ph, std::int64_t pw, std::int64_t Wp, float* dst) {
+// The AVX-512 float paths of dw_gather_block / dw_scatter_block below (which dispatch to them):
+// 16 pixels x 16 channels at a time through an in-register 16x16 transpose
+// (kernels/avx512_common.hpp) instead of one 16-lane gather or scatter per pixel. Same results (a
+// copy). Lanes >= `lanes` are written as zeros by the gather, and never stored by the scatter.
+inline void dw_gather_block_avx512(const float* src, std::int64_t stride, std::int64_t lanes, std::int64_t H,
+                                   std::int64_t W, std::int64_t ph, std::int64_t pw, std::int64_t Wp, float* dst) {
   const std::int64_t HW = H * W;
   std::int64_t ih = 0, iw = 0;  // the pixel p0 + j being stored, walked in row order
   for (std::int64_t p0 = 0; p0 < HW; p0 += kDwLanes) {
@@ -265,8 +224,9 @@ inline void dw_gather_block(const float* src, std::int64_t stride, std::int64_t 
     }
   }
 }
-inline void dw_scatter_block(const float* src, std::int64_t lanes, std::int64_t H, std::int64_t W, std::int64_t ph,
-                             std::int64_t pw, std::int64_t Wp, float* dst, std::int64_t stride) {
+inline void dw_scatter_block_avx512(const float* src, std::int64_t lanes, std::int64_t H, std::int64_t W,
+                                    std::int64_t ph, std::int64_t pw, std::int64_t Wp, float* dst,
+                                    std::int64_t stride) {
   const std::int64_t HW = H * W;
   std::int64_t ih = 0, iw = 0;
   for (std::int64_t p0 = 0; p0 < HW; p0 += kDwLanes) {
@@ -286,6 +246,61 @@ inline void dw_scatter_block(const float* src, std::int64_t lanes, std::int64_t 
   }
 }
 #endif  // __AVX512F__
+
+// dst[(ih+ph)*Wp + iw+pw][lane] = src plane `lane` ([H, W], planes `stride` apart) for lanes <
+// `lanes`. dst: [Hp, Wp, kDwLanes]. Only the interior of lanes < `lanes` is written: the border is
+// zero from dw_reserve, and lanes >= `lanes` (a partial last block) may hold stale values, which
+// is harmless because lanes never mix and the results of those lanes are never stored.
+template <class T>
+inline void dw_gather_block(const T* src, std::int64_t stride, std::int64_t lanes, std::int64_t H, std::int64_t W,
+                            std::int64_t ph, std::int64_t pw, std::int64_t Wp, T* dst) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    dw_gather_block_avx512(src, stride, lanes, H, W, ph, pw, Wp, dst);
+    return;
+  }
+#endif
+  // pixel-outer, lane-inner: a strided gather from the NCHW planes, one contiguous store per pixel
+  for (std::int64_t ih = 0; ih < H; ++ih)
+    for (std::int64_t iw = 0; iw < W; ++iw) {
+      const T* s = src + ih * W + iw;
+      T* d = dst + ((ih + ph) * Wp + iw + pw) * kDwLanes;
+      if (lanes == kDwLanes) {  // full block: a fixed-length loop the compiler turns into a gather
+#pragma omp simd
+        for (std::int64_t l = 0; l < kDwLanes; ++l) d[l] = s[l * stride];
+      } else {
+        for (std::int64_t l = 0; l < lanes; ++l) d[l] = s[l * stride];
+      }
+    }
+}
+// Inverse: dst plane `lane` ([H, W]) <- interior of src ([Hp, Wp, kDwLanes]), for lanes < lanes.
+template <class T>
+inline void dw_scatter_block(const T* src, std::int64_t lanes, std::int64_t H, std::int64_t W, std::int64_t ph,
+                             std::int64_t pw, std::int64_t Wp, T* dst, std::int64_t stride) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    dw_scatter_block_avx512(src, lanes, H, W, ph, pw, Wp, dst, stride);
+    return;
+  }
+#endif
+  if (lanes == kDwLanes) {  // full block: pixel-outer, one fixed-length scatter per pixel
+    for (std::int64_t ih = 0; ih < H; ++ih)
+      for (std::int64_t iw = 0; iw < W; ++iw) {
+        const T* s = src + ((ih + ph) * Wp + iw + pw) * kDwLanes;
+        T* d = dst + ih * W + iw;
+#pragma omp simd
+        for (std::int64_t l = 0; l < kDwLanes; ++l) d[l * stride] = s[l];
+      }
+    return;
+  }
+  for (std::int64_t l = 0; l < lanes; ++l) {
+    T* d = dst + l * stride;
+    for (std::int64_t ih = 0; ih < H; ++ih) {
+      const T* s = src + ((ih + ph) * Wp + pw) * kDwLanes + l;
+      for (std::int64_t iw = 0; iw < W; ++iw) d[ih * W + iw] = s[iw * kDwLanes];
+    }
+  }
+}
 
 // wb[k][lane] = w[c0 + lane, k] (zero for lanes >= lanes). wb: [R*S, kDwLanes].
 template <class T>
