@@ -71,7 +71,9 @@ void run(benchmark::State& state, GemmShape g) {
   moodnet::fill_uniform(A.view(), 1, -1, 1);
   moodnet::fill_uniform(B.view(), 2, -1, 1);
   auto ours = [&] {
+#if defined(__AVX512F__)
     moodnet::kernels::sgemm(g.ta, g.tb, g.M, g.N, g.K, A.data(), lda, B.data(), ldb, g.beta, C1.data(), g.N);
+#endif
   };
   auto eigen = [&] { eigen_gemm(g, A.data(), B.data(), C2.data()); };
   ours();  // warm-up (and the first-call scratch allocation)
@@ -100,8 +102,10 @@ void run(benchmark::State& state, GemmShape g) {
   state.counters["speedup"] = me / mo;
 }
 
-// Registers fwd / bwd_input / bwd_weight for every dense and pointwise layer shape.
+// Registers fwd / bwd_input / bwd_weight for every dense and pointwise layer shape (none in a build
+// without AVX-512: kernels::sgemm is the AVX-512 path, the portable one is Eigen itself).
 const bool registered = [] {
+  if (!moodnet::kernels::kHaveFastSgemm) return false;
   for (LayerKind kind : {LayerKind::dense, LayerKind::pointwise})
     for (const LayerShape& s : moodnet::bench::layer_shapes(kind)) {
       moodnet::kernels::Conv2dParams p;

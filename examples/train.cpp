@@ -3,6 +3,7 @@
 // FER-2013. `train --help` lists the flags, `train --model NAME --help` that model's size flags.
 //   train --model customnet --width 32 --data photos --input-size 64 --crop 56 --epochs 30
 //   train --model mobilenet --width 0.5 --data mnist --no-hflip --class-names 0,1,2,3,4,5,6,7,8,9
-#include <moodnet/train/train_cli.hpp>
+// Its code is moodnet::train::train_any_main of <moodnet/train/train_cli.hpp> (examples/support/train_cli.cpp).
+#include "support/train_cli.hpp"
 
-int main(int argc, char** argv) { return moodnet::train::train_any_main(argc, argv); }
+int main(int argc, char** argv) { return moodnet::examples::train_any_main(argc, argv); }

@@ -1,4 +1,5 @@
 // Trains ResNeXt-48 on FER-2013. `train_resnext --help` lists the flags.
-#include <moodnet/train/train_cli.hpp>
+// Its code is moodnet::train::train_main of <moodnet/train/train_cli.hpp> (examples/support/train_cli.cpp).
+#include "support/train_cli.hpp"
 
-int main(int argc, char** argv) { return moodnet::train::train_main(argc, argv, "resnext"); }
+int main(int argc, char** argv) { return moodnet::examples::train_main(argc, argv, "resnext"); }

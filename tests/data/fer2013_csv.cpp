@@ -21,7 +21,7 @@ std::string pixels(int value, int count = 2304) {
   }
   return s;
 }
-CsvOptions skip_quietly() { return {BadItemPolicy::skip, false}; }
+CsvOptions skip_bad_rows_quietly() { return {BadItemPolicy::skip, false}; }
 const std::vector<std::string> kAll{"Training", "PublicTest", "PrivateTest"};
 }  // namespace
 
@@ -110,7 +110,7 @@ TEST_CASE("fer2013.csv: bad files and rows are errors naming the file and line, 
     DYNAMIC_SECTION(c.name) {
       write_bytes(tmp / "bad.csv", header + ok + c.row + ok);
       require_error_naming([&] { load_fer2013_csv(tmp / "bad.csv", kAll); }, {"bad.csv", "line 3", c.says});
-      const Dataset d = load_fer2013_csv(tmp / "bad.csv", kAll, skip_quietly());
+      const Dataset d = load_fer2013_csv(tmp / "bad.csv", kAll, skip_bad_rows_quietly());
       CHECK(d.size() == 2);
       CHECK(d.keys == std::vector<std::string>{"csv line 2", "csv line 4"});
       REQUIRE(d.report.skipped.size() == 1);

@@ -30,7 +30,7 @@ void check_direct(Conv2dParams p, double tol, std::uint64_t seed) {
   test::check_against_ref<T>(p, true, tol, seed);
 }
 
-Conv2dParams make(std::int64_t N, std::int64_t groups, std::int64_t cg, std::int64_t kg, std::int64_t H,
+Conv2dParams direct_params(std::int64_t N, std::int64_t groups, std::int64_t cg, std::int64_t kg, std::int64_t H,
                   std::int64_t W, std::int64_t R, std::int64_t S, std::int64_t stride, std::int64_t pad) {
   Conv2dParams p;
   p.N = N, p.C = groups * cg, p.K = groups * kg, p.H = H, p.W = W, p.R = R, p.S = S;
@@ -40,7 +40,7 @@ Conv2dParams make(std::int64_t N, std::int64_t groups, std::int64_t cg, std::int
 
 // Channels per group 1..33 (in and out), odd sizes, the 3x3 pad-1 layers of ResNeXt at stride 1 and
 // 2 and the 1x1 projections, plus 5x5, stride 3 and pad 2.
-std::vector<Conv2dParams> odd_grid() {
+std::vector<Conv2dParams> odd_direct_grid() {
   std::vector<Conv2dParams> v;
   const std::int64_t cgs[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 32, 33};
   std::int64_t i = 0;
@@ -50,15 +50,15 @@ std::vector<Conv2dParams> odd_grid() {
         const std::int64_t kg = cgs[(i++ * 5) % 12];  // a different output width per case
         const std::int64_t N = i % 2 ? 1 : 3;
         if (groups * cg > 100) continue;  // keep the oracle quick
-        v.push_back(make(N, groups, cg, kg, 9 + (i % 3), 7 + 2 * (i % 4), 3, 3, stride, 1));
+        v.push_back(direct_params(N, groups, cg, kg, 9 + (i % 3), 7 + 2 * (i % 4), 3, 3, stride, 1));
       }
   for (std::int64_t N : {1, 3})
     for (std::int64_t k : {1, 3, 5})
       for (std::int64_t stride : {1, 2, 3})
         for (std::int64_t pad : {0, 1, 2}) {
           if (k == 1 && pad > 0) continue;
-          v.push_back(make(N, 3, 5, 3, 13, 11, k, k, stride, pad));
-          v.push_back(make(N, 2, 1, 7, 6, 6, k, k, stride, pad));
+          v.push_back(direct_params(N, 3, 5, 3, 13, 11, k, k, stride, pad));
+          v.push_back(direct_params(N, 2, 1, 7, 6, 6, k, k, stride, pad));
         }
   return v;
 }
@@ -66,14 +66,14 @@ std::vector<Conv2dParams> odd_grid() {
 }  // namespace
 
 TEST_CASE("direct conv2d matches the oracle on odd shapes (float)", "[kernels][conv2d][direct]") {
-  const auto grid = odd_grid();
+  const auto grid = odd_direct_grid();
   REQUIRE(grid.size() > 80);
   std::uint64_t seed = 1;
   for (const auto& p : grid) check_direct<float>(p, test::kFloatTol, seed += 10);
 }
 
 TEST_CASE("direct conv2d matches the oracle in double", "[kernels][conv2d][direct]") {
-  const auto grid = odd_grid();
+  const auto grid = odd_direct_grid();
   std::uint64_t seed = 7000;
   for (std::size_t i = 0; i < grid.size(); i += 3) check_direct<double>(grid[i], test::kDoubleTol, seed += 10);
 }
@@ -102,11 +102,11 @@ TEST_CASE("direct conv2d covers non-square kernels, strides and paddings", "[ker
 // Finite differences of L = sum(wy * y) in double, against the direct backward passes.
 TEST_CASE("direct conv2d gradients match finite differences (double)", "[kernels][conv2d][direct][gradient]") {
   const Conv2dParams configs[] = {
-      make(2, 2, 3, 2, 5, 6, 3, 3, 1, 1),
-      make(2, 3, 2, 3, 7, 5, 3, 3, 2, 1),
-      make(1, 2, 3, 4, 6, 7, 1, 1, 2, 0),
-      make(3, 1, 5, 3, 4, 5, 3, 3, 1, 1),
-      make(1, 2, 1, 1, 8, 7, 5, 5, 3, 2),
+      direct_params(2, 2, 3, 2, 5, 6, 3, 3, 1, 1),
+      direct_params(2, 3, 2, 3, 7, 5, 3, 3, 2, 1),
+      direct_params(1, 2, 3, 4, 6, 7, 1, 1, 2, 0),
+      direct_params(3, 1, 5, 3, 4, 5, 3, 3, 1, 1),
+      direct_params(1, 2, 1, 1, 8, 7, 5, 5, 3, 2),
   };
   std::uint64_t seed = 900;
   for (Conv2dParams p : configs) {
@@ -137,9 +137,9 @@ TEST_CASE("direct conv2d gradients match finite differences (double)", "[kernels
 TEST_CASE("direct conv2d is bit-identical with 1 and 2 threads, N = 1 included", "[kernels][conv2d][direct][threads]") {
   const int saved = moodnet::num_threads();
   const Conv2dParams configs[] = {
-      make(1, 8, 4, 4, 48, 48, 3, 3, 1, 1),  make(5, 8, 8, 8, 24, 24, 3, 3, 2, 1),
-      make(7, 8, 32, 32, 6, 6, 3, 3, 1, 1), make(3, 1, 16, 24, 12, 12, 1, 1, 2, 0),
-      make(9, 3, 5, 7, 13, 11, 3, 3, 1, 1),
+      direct_params(1, 8, 4, 4, 48, 48, 3, 3, 1, 1),  direct_params(5, 8, 8, 8, 24, 24, 3, 3, 2, 1),
+      direct_params(7, 8, 32, 32, 6, 6, 3, 3, 1, 1), direct_params(3, 1, 16, 24, 12, 12, 1, 1, 2, 0),
+      direct_params(9, 3, 5, 7, 13, 11, 3, 3, 1, 1),
   };
   std::uint64_t seed = 40;
   for (Conv2dParams p : configs) {
@@ -167,7 +167,7 @@ TEST_CASE("direct conv2d is bit-identical with 1 and 2 threads, N = 1 included",
 }
 
 TEST_CASE("direct conv2d reuses its workspace: a repeated call allocates nothing", "[kernels][conv2d][direct]") {
-  Conv2dParams p = make(5, 4, 4, 4, 10, 10, 3, 3, 2, 1);
+  Conv2dParams p = direct_params(5, 4, 4, 4, 10, 10, 3, 3, 2, 1);
   p.algo = Conv2dAlgo::direct;
   const auto x = test::random_tensor<float>(p.input_shape(), 1);
   const auto w = test::random_tensor<float>(p.weight_shape(), 2);
@@ -190,30 +190,30 @@ TEST_CASE("conv2d picks the direct path where it measured faster", "[kernels][co
   using kn::Conv2dPass;
   const Conv2dPass all[] = {Conv2dPass::forward, Conv2dPass::backward_input, Conv2dPass::backward_weight};
   for (Conv2dPass pass : all) {
-    CHECK(kn::conv2d_use_direct(make(64, 8, 4, 4, 48, 48, 3, 3, 1, 1), pass));    // grouped, few channels per group
-    CHECK(kn::conv2d_use_direct(make(64, 8, 32, 32, 12, 12, 3, 3, 2, 1), pass));
-    CHECK(kn::conv2d_use_direct<double>(make(64, 8, 4, 4, 48, 48, 3, 3, 1, 1), pass));
+    CHECK(kn::conv2d_use_direct(direct_params(64, 8, 4, 4, 48, 48, 3, 3, 1, 1), pass));    // grouped, few channels per group
+    CHECK(kn::conv2d_use_direct(direct_params(64, 8, 32, 32, 12, 12, 3, 3, 2, 1), pass));
+    CHECK(kn::conv2d_use_direct<double>(direct_params(64, 8, 4, 4, 48, 48, 3, 3, 1, 1), pass));
     // dense 3x3 at 48x48: with the AVX-512 float tiles only (else Eigen's GEMM is faster)
-    CHECK(kn::conv2d_use_direct(make(64, 1, 32, 32, 48, 48, 3, 3, 1, 1), pass) == kn::kHaveDirectTiles<float>);
-    CHECK_FALSE(kn::conv2d_use_direct<double>(make(64, 1, 32, 32, 48, 48, 3, 3, 1, 1), pass));
-    CHECK_FALSE(kn::conv2d_use_direct(make(64, 1, 256, 256, 6, 6, 3, 3, 1, 1), pass));  // dense at 6x6
-    CHECK_FALSE(kn::conv2d_use_direct(make(64, 1, 64, 128, 48, 48, 1, 1, 2, 0), pass)); // 1x1 projection
-    CHECK_FALSE(kn::conv2d_use_direct(make(64, 1, 64, 64, 24, 24, 1, 1, 1, 0), pass));  // pointwise
+    CHECK(kn::conv2d_use_direct(direct_params(64, 1, 32, 32, 48, 48, 3, 3, 1, 1), pass) == kn::kHaveDirectTiles<float>);
+    CHECK_FALSE(kn::conv2d_use_direct<double>(direct_params(64, 1, 32, 32, 48, 48, 3, 3, 1, 1), pass));
+    CHECK_FALSE(kn::conv2d_use_direct(direct_params(64, 1, 256, 256, 6, 6, 3, 3, 1, 1), pass));  // dense at 6x6
+    CHECK_FALSE(kn::conv2d_use_direct(direct_params(64, 1, 64, 128, 48, 48, 1, 1, 2, 0), pass)); // 1x1 projection
+    CHECK_FALSE(kn::conv2d_use_direct(direct_params(64, 1, 64, 64, 24, 24, 1, 1, 1, 0), pass));  // pointwise
   }
-  const Conv2dParams at12 = make(64, 1, 128, 128, 12, 12, 3, 3, 1, 1);
+  const Conv2dParams at12 = direct_params(64, 1, 128, 128, 12, 12, 3, 3, 1, 1);
   CHECK(kn::conv2d_use_direct(at12, Conv2dPass::forward) == kn::kHaveDirectTiles<float>);
   CHECK_FALSE(kn::conv2d_use_direct(at12, Conv2dPass::backward_weight));
-  const Conv2dParams stem = make(64, 1, 1, 32, 48, 48, 3, 3, 1, 1);  // one input channel: 9 taps
+  const Conv2dParams stem = direct_params(64, 1, 1, 32, 48, 48, 3, 3, 1, 1);  // one input channel: 9 taps
   CHECK_FALSE(kn::conv2d_use_direct(stem, Conv2dPass::forward));
   CHECK(kn::conv2d_use_direct(stem, Conv2dPass::backward_weight) == kn::kHaveDirectTiles<float>);
 
-  Conv2dParams forced = make(64, 8, 4, 4, 48, 48, 3, 3, 1, 1);
+  Conv2dParams forced = direct_params(64, 8, 4, 4, 48, 48, 3, 3, 1, 1);
   forced.algo = Conv2dAlgo::gemm;
   CHECK_FALSE(kn::conv2d_use_direct(forced, Conv2dPass::forward));
-  forced = make(64, 1, 256, 256, 6, 6, 1, 1, 1, 0);
+  forced = direct_params(64, 1, 256, 256, 6, 6, 1, 1, 1, 0);
   forced.algo = Conv2dAlgo::direct;
   CHECK(kn::conv2d_use_direct(forced, Conv2dPass::backward_weight));
-  Conv2dParams wide = make(1, 1, 2, 2, 40, 40, 3, 3, 5, 1);  // 25 phases
+  Conv2dParams wide = direct_params(1, 1, 2, 2, 40, 40, 3, 3, 5, 1);  // 25 phases
   CHECK_FALSE(kn::conv2d_use_direct(wide, Conv2dPass::forward));
   wide.algo = Conv2dAlgo::direct;
   REQUIRE_THROWS_WITH(kn::conv2d_use_direct(wide, Conv2dPass::forward), Catch::Contains("stride 5x5"));

@@ -15,7 +15,7 @@ using kernels::DepthwiseConv2dParams;
 
 namespace {
 
-DepthwiseConv2dParams make(std::int64_t N, std::int64_t C, std::int64_t H, std::int64_t W, std::int64_t K,
+DepthwiseConv2dParams depthwise_params(std::int64_t N, std::int64_t C, std::int64_t H, std::int64_t W, std::int64_t K,
                            std::int64_t stride, std::int64_t pad) {
   return {N, C, H, W, K, K, stride, stride, pad, pad};
 }
@@ -69,24 +69,24 @@ TEST_CASE("depthwise_conv2d: optimized matches ref on odd shapes", "[kernels][de
       for (std::int64_t K : {3, 5})
         for (std::int64_t stride : {1, 2})
           for (std::int64_t pad : {0, 1}) {
-            compare_with_ref<double>(make(N, C, 17, 13, K, stride, pad), test::kDoubleTol);
-            if (N == 3) compare_with_ref<float>(make(N, C, 17, 13, K, stride, pad), test::kFloatTol);
+            compare_with_ref<double>(depthwise_params(N, C, 17, 13, K, stride, pad), test::kDoubleTol);
+            if (N == 3) compare_with_ref<float>(depthwise_params(N, C, 17, 13, K, stride, pad), test::kFloatTol);
           }
 }
 
 TEST_CASE("depthwise_conv2d: hot 3x3 shapes at 48x48, general kernels, rectangular params", "[kernels][depthwise]") {
-  compare_with_ref<float>(make(3, 15, 48, 48, 3, 1, 1), test::kFloatTol);
-  compare_with_ref<float>(make(1, 33, 48, 48, 3, 2, 1), test::kFloatTol);
-  compare_with_ref<double>(make(3, 15, 6, 6, 3, 1, 1), test::kDoubleTol);
-  compare_with_ref<double>(make(2, 5, 3, 3, 3, 1, 1), test::kDoubleTol);   // 3x3 maps: all border
-  compare_with_ref<double>(make(2, 3, 9, 11, 1, 1, 0), test::kDoubleTol);  // 1x1
-  compare_with_ref<double>(make(2, 3, 9, 11, 4, 3, 2), test::kDoubleTol);  // even kernel, stride 3
+  compare_with_ref<float>(depthwise_params(3, 15, 48, 48, 3, 1, 1), test::kFloatTol);
+  compare_with_ref<float>(depthwise_params(1, 33, 48, 48, 3, 2, 1), test::kFloatTol);
+  compare_with_ref<double>(depthwise_params(3, 15, 6, 6, 3, 1, 1), test::kDoubleTol);
+  compare_with_ref<double>(depthwise_params(2, 5, 3, 3, 3, 1, 1), test::kDoubleTol);   // 3x3 maps: all border
+  compare_with_ref<double>(depthwise_params(2, 3, 9, 11, 1, 1, 0), test::kDoubleTol);  // 1x1
+  compare_with_ref<double>(depthwise_params(2, 3, 9, 11, 4, 3, 2), test::kDoubleTol);  // even kernel, stride 3
   compare_with_ref<double>({2, 3, 10, 9, 3, 2, 2, 1, 1, 0}, test::kDoubleTol);  // R != S, sh != sw
   compare_with_ref<double>({1, 4, 7, 12, 2, 5, 1, 3, 0, 2}, test::kDoubleTol);
 }
 
 TEST_CASE("depthwise_conv2d: backward passes match finite differences in double", "[kernels][depthwise]") {
-  for (auto p0 : {make(2, 3, 7, 6, 3, 1, 1), make(2, 3, 7, 6, 3, 2, 1), make(1, 2, 8, 9, 5, 2, 0),
+  for (auto p0 : {depthwise_params(2, 3, 7, 6, 3, 1, 1), depthwise_params(2, 3, 7, 6, 3, 2, 1), depthwise_params(1, 2, 8, 9, 5, 2, 0),
                   DepthwiseConv2dParams{1, 2, 7, 8, 2, 3, 2, 1, 1, 2}})
   for (auto algo : {kernels::DepthwiseAlgo::rows, kernels::DepthwiseAlgo::channel_blocks}) {
     auto p = p0;
@@ -112,7 +112,7 @@ TEST_CASE("depthwise_conv2d: backward passes match finite differences in double"
 
 TEST_CASE("depthwise_conv2d: weight gradient is bit-identical for 1 and 2 threads", "[kernels][depthwise]") {
   const int saved = num_threads();
-  for (auto p : {make(5, 17, 20, 19, 3, 1, 1), make(4, 3, 24, 24, 3, 2, 1), make(5, 33, 6, 6, 3, 1, 1)}) {
+  for (auto p : {depthwise_params(5, 17, 20, 19, 3, 1, 1), depthwise_params(4, 3, 24, 24, 3, 2, 1), depthwise_params(5, 33, 6, 6, 3, 1, 1)}) {
     const Shape xs{p.N, p.C, p.H, p.W}, ys{p.N, p.C, p.out_h(), p.out_w()}, wsh{p.C, 1, p.R, p.S};
     const auto x = test::random_tensor<float>(xs, 21), dy = test::random_tensor<float>(ys, 22),
                w = test::random_tensor<float>(wsh, 23);
@@ -137,14 +137,14 @@ TEST_CASE("depthwise_conv2d: weight gradient is bit-identical for 1 and 2 thread
 
 TEST_CASE("depthwise_conv2d: bad parameters throw moodnet::Error naming the values", "[kernels][depthwise]") {
   using Catch::Matchers::Contains;
-  REQUIRE_THROWS_WITH(make(0, 3, 8, 8, 3, 1, 1).validate(), Contains("N=0"));
-  REQUIRE_THROWS_WITH(make(1, 3, 8, 8, 3, 0, 1).validate(), Contains("stride_h=0"));
-  REQUIRE_THROWS_WITH(make(1, 3, 8, 8, 3, 1, 3).validate(), Contains("pad_h=3"));
-  REQUIRE_THROWS_WITH(make(1, 3, 2, 2, 5, 1, 1).validate(), Contains("5x5"));
-  REQUIRE_THROWS_WITH(make(1, 3, 8, 8, 0, 1, 0).validate(), Contains("R=0"));
+  REQUIRE_THROWS_WITH(depthwise_params(0, 3, 8, 8, 3, 1, 1).validate(), Contains("N=0"));
+  REQUIRE_THROWS_WITH(depthwise_params(1, 3, 8, 8, 3, 0, 1).validate(), Contains("stride_h=0"));
+  REQUIRE_THROWS_WITH(depthwise_params(1, 3, 8, 8, 3, 1, 3).validate(), Contains("pad_h=3"));
+  REQUIRE_THROWS_WITH(depthwise_params(1, 3, 2, 2, 5, 1, 1).validate(), Contains("5x5"));
+  REQUIRE_THROWS_WITH(depthwise_params(1, 3, 8, 8, 0, 1, 0).validate(), Contains("R=0"));
   Workspace ws;
   std::vector<float> buf(1000);
-  REQUIRE_THROWS_AS(kernels::depthwise_conv2d_forward(make(1, -1, 8, 8, 3, 1, 1), buf.data(), buf.data(),
+  REQUIRE_THROWS_AS(kernels::depthwise_conv2d_forward(depthwise_params(1, -1, 8, 8, 3, 1, 1), buf.data(), buf.data(),
                                                       static_cast<const float*>(nullptr), buf.data(), ws),
                     Error);
 }

@@ -16,7 +16,7 @@ namespace test = moodnet::test;
 
 namespace {
 template <class T>
-void check_against_ref(const LinearParams& p, bool with_bias, double tol, std::uint64_t seed) {
+void check_linear_against_ref(const LinearParams& p, bool with_bias, double tol, std::uint64_t seed) {
   INFO("N=" << p.N << " in=" << p.in << " out=" << p.out << (with_bias ? " bias" : ""));
   const auto x = test::random_tensor<T>(p.input_shape(), seed);
   const auto w = test::random_tensor<T>(p.weight_shape(), seed + 1);
@@ -48,11 +48,11 @@ TEST_CASE("linear matches the oracle on odd and real shapes", "[kernels][linear]
     for (std::int64_t in : {1, 7, 33, 256})
       for (std::int64_t out : {1, 7, 31, 33, 256})
         for (bool bias : {false, true}) {
-          check_against_ref<float>({N, in, out}, bias, test::kFloatTol, seed += 10);
-          check_against_ref<double>({N, in, out}, bias, test::kDoubleTol, seed += 10);
+          check_linear_against_ref<float>({N, in, out}, bias, test::kFloatTol, seed += 10);
+          check_linear_against_ref<double>({N, in, out}, bias, test::kDoubleTol, seed += 10);
         }
-  check_against_ref<float>({64, 512, 256}, true, test::kFloatTol, 1);
-  check_against_ref<float>({64, 1024, 7}, true, test::kFloatTol, 2);
+  check_linear_against_ref<float>({64, 512, 256}, true, test::kFloatTol, 1);
+  check_linear_against_ref<float>({64, 1024, 7}, true, test::kFloatTol, 2);
 }
 
 TEST_CASE("linear gradients match finite differences (double)", "[kernels][linear][gradient]") {

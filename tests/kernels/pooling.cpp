@@ -17,14 +17,14 @@ using kernels::Pool2dParams;
 
 namespace {
 
-Pool2dParams make(std::int64_t N, std::int64_t C, std::int64_t H, std::int64_t W, std::int64_t k, std::int64_t s,
+Pool2dParams pool_params(std::int64_t N, std::int64_t C, std::int64_t H, std::int64_t W, std::int64_t k, std::int64_t s,
                   std::int64_t pad) {
   return {N, C, H, W, k, k, s, s, pad, pad};
 }
 
 // The pooling configurations of the brief: 2x2 s2, 3x3 s2 p1, 3x3 s1 p1, a rectangular one.
 std::vector<Pool2dParams> configs(std::int64_t N, std::int64_t C, std::int64_t H, std::int64_t W) {
-  return {make(N, C, H, W, 2, 2, 0), make(N, C, H, W, 3, 2, 1), make(N, C, H, W, 3, 1, 1),
+  return {pool_params(N, C, H, W, 2, 2, 0), pool_params(N, C, H, W, 3, 2, 1), pool_params(N, C, H, W, 3, 1, 1),
           {N, C, H, W, 3, 2, 1, 2, 1, 1}};
 }
 
@@ -64,8 +64,8 @@ TEST_CASE("pooling: max and average match ref on odd shapes", "[kernels][pooling
         compare_with_ref<double>(p);
       }
   for (auto p : configs(3, 15, 48, 48)) compare_with_ref<float>(p);
-  compare_with_ref<float>(make(2, 33, 7, 5, 2, 2, 0));  // odd size: last row/column dropped
-  compare_with_ref<double>(make(1, 3, 1, 1, 1, 1, 0));
+  compare_with_ref<float>(pool_params(2, 33, 7, 5, 2, 2, 0));  // odd size: last row/column dropped
+  compare_with_ref<double>(pool_params(1, 3, 1, 1, 1, 1, 0));
 }
 
 TEST_CASE("pooling: known values, count_include_pad and argmax", "[kernels][pooling]") {
@@ -74,17 +74,17 @@ TEST_CASE("pooling: known values, count_include_pad and argmax", "[kernels][pool
   for (int i = 0; i < 16; ++i) x[i] = i;
   std::vector<double> y(4);
   std::vector<std::int32_t> a(4);
-  kernels::max_pool2d_forward(make(1, 1, 4, 4, 2, 2, 0), x.data(), y.data(), a.data());
+  kernels::max_pool2d_forward(pool_params(1, 1, 4, 4, 2, 2, 0), x.data(), y.data(), a.data());
   CHECK(y == std::vector<double>{5, 7, 13, 15});
   CHECK(a == std::vector<std::int32_t>{5, 7, 13, 15});
   // 3x3 s2 p1 average on 4x4: output (0,0) covers x[0..1][0..1] = 0+1+4+5 over 9 (pads count).
-  kernels::avg_pool2d_forward(make(1, 1, 4, 4, 3, 2, 1), x.data(), y.data());
+  kernels::avg_pool2d_forward(pool_params(1, 1, 4, 4, 3, 2, 1), x.data(), y.data());
   CHECK(y[0] == Approx(10.0 / 9));
   // output (1,1): rows 1..3, cols 1..3 = 5+6+7+9+10+11+13+14+15 = 90, window fully inside -> /9
   CHECK(y[3] == Approx(10.0));
   // NaN propagates through max pooling
   x[6] = std::numeric_limits<double>::quiet_NaN();
-  kernels::max_pool2d_forward(make(1, 1, 4, 4, 2, 2, 0), x.data(), y.data(), a.data());
+  kernels::max_pool2d_forward(pool_params(1, 1, 4, 4, 2, 2, 0), x.data(), y.data(), a.data());
   CHECK(std::isnan(y[1]));
   CHECK(a[1] == 6);
 }
@@ -129,12 +129,12 @@ TEST_CASE("global_avg_pool2d: matches ref and finite differences", "[kernels][po
 
 TEST_CASE("pooling: bad parameters throw moodnet::Error naming the values", "[kernels][pooling]") {
   using Catch::Matchers::Contains;
-  REQUIRE_THROWS_WITH(make(1, 0, 4, 4, 2, 2, 0).validate(), Contains("C=0"));
-  REQUIRE_THROWS_WITH(make(1, 1, 4, 4, 2, 0, 0).validate(), Contains("stride_h=0"));
-  REQUIRE_THROWS_WITH(make(1, 1, 4, 4, 2, 2, 2).validate(), Contains("pad_h=2"));
-  REQUIRE_THROWS_WITH(make(1, 1, 1, 1, 5, 1, 1).validate(), Contains("5x5"));
+  REQUIRE_THROWS_WITH(pool_params(1, 0, 4, 4, 2, 2, 0).validate(), Contains("C=0"));
+  REQUIRE_THROWS_WITH(pool_params(1, 1, 4, 4, 2, 0, 0).validate(), Contains("stride_h=0"));
+  REQUIRE_THROWS_WITH(pool_params(1, 1, 4, 4, 2, 2, 2).validate(), Contains("pad_h=2"));
+  REQUIRE_THROWS_WITH(pool_params(1, 1, 1, 1, 5, 1, 1).validate(), Contains("5x5"));
   REQUIRE_THROWS_WITH((GlobalPoolParams{1, 1, 0, 3}.validate()), Contains("H=0"));
   std::vector<float> buf(64);
   std::vector<std::int32_t> idx(64);
-  REQUIRE_THROWS_AS(kernels::max_pool2d_forward(make(1, 1, 4, 4, 0, 2, 0), buf.data(), buf.data(), idx.data()), Error);
+  REQUIRE_THROWS_AS(kernels::max_pool2d_forward(pool_params(1, 1, 4, 4, 0, 2, 0), buf.data(), buf.data(), idx.data()), Error);
 }

@@ -24,13 +24,13 @@ TEST_CASE("The first SIGINT only sets the stop flag, and resets SIGINT to its de
   {
     StopSignalGuard guard;
     CHECK_FALSE(stop_requested());
-    CHECK(current_handler(SIGINT) == detail::on_stop_signal);
-    CHECK(current_handler(SIGTERM) == detail::on_stop_signal);
+    CHECK(current_handler(SIGINT) == moodnet::train::detail::on_stop_signal);
+    CHECK(current_handler(SIGTERM) == moodnet::train::detail::on_stop_signal);
     REQUIRE(raise(SIGINT) == 0);  // the process survives: only the flag is set
     CHECK(stop_requested());
     CHECK(stop_signal_number() == SIGINT);
     CHECK(current_handler(SIGINT) == SIG_DFL);  // a second Ctrl-C would kill the program
-    CHECK(current_handler(SIGTERM) == detail::on_stop_signal);
+    CHECK(current_handler(SIGTERM) == moodnet::train::detail::on_stop_signal);
   }
   // The guard restores the handlers that were there before it.
   CHECK(current_handler(SIGINT) == int_before);
