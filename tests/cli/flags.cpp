@@ -107,6 +107,31 @@ TEST_CASE("Flags: every user mistake is a one-line moodnet::Error naming the fla
   REQUIRE_THROWS_AS(fails({"--lr", "x", "d"})(), Error);
 }
 
+// Issue 19: a seed or a width given as 1e30 or 8.7 was cast to an integer (out of range: undefined
+// behaviour; in range: silently truncated while the metadata recorded the rounded value).
+TEST_CASE("Flags: unsigned and whole-number flags reject what an integer cannot hold", "[cli][flags]") {
+  std::uint64_t seed = 1;
+  double width = 32, alpha = 1;
+  FlagParser p("train", "");
+  p.add("seed", &seed, "random seed");
+  p.add("width", &width, "channel width").range(8, 1024).integer();
+  p.add("alpha", &alpha, "width multiplier").range(0.25, 4);
+  const auto run = [&](std::vector<std::string> args) { return [&p, args] { p.parse(args); }; };
+  REQUIRE_THROWS_WITH(run({"--seed", "1e30"})(), "flag --seed: '1e30' is not an integer");
+  REQUIRE_THROWS_WITH(run({"--seed", "1.5"})(), "flag --seed: '1.5' is not an integer");
+  REQUIRE_THROWS_WITH(run({"--seed", "-1"})(), "flag --seed: '-1' is not a non-negative integer");
+  REQUIRE_THROWS_WITH(run({"--seed", "18446744073709551616"})(), "flag --seed: '18446744073709551616' is not an integer");
+  REQUIRE_THROWS_WITH(run({"--width", "8.7"})(), "flag --width: '8.7' is not a whole number");
+  REQUIRE_THROWS_WITH(run({"--width", "1e30"})(), "flag --width: 1e30 is out of range (must be in [8, 1024])");
+  CHECK(seed == 1);
+  CHECK(width == 32);
+  p.parse({"--seed", "18446744073709551615", "--width", "1.6e1", "--alpha", "0.75"});
+  CHECK(seed == 18446744073709551615ULL);  // the whole uint64 range, exactly
+  CHECK(width == 16);
+  CHECK(alpha == 0.75);  // a plain double flag still takes fractions
+  CHECK_THAT(p.help(), Catch::Contains("--width <integer>") && Catch::Contains("--alpha <number>"));
+}
+
 TEST_CASE("Flags: --help lists every flag with its type, default and range", "[cli][flags]") {
   Config c;
   FlagParser p = make_parser(c);

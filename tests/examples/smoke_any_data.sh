@@ -202,6 +202,8 @@ expect_error "--class-names" "${t[@]}" --data "$work/rgb" --class-names a,b,c
 expect_error "--resize" "${t[@]}" --data "$work/rgb" --resize zoom
 expect_error "--input-size" "${t[@]}" --data "$work/mixed"
 expect_error "--validation public" "${t[@]}" --data "$work/rgb" --validation public
+expect_error "flag --width: '8.7' is not a whole number" "${t[@]}" --data "$work/rgb" --width 8.7
+expect_error "flag --seed: '1e30' is not an integer" "${t[@]}" --data "$work/rgb" --seed 1e30
 expect_error "other settings" "$bin/train" --model customnet --width 8 --data "$work/rgb" --input-size 16 "${common[@]}" \
   --out "$work/a" --resume
 echo "smoke_any_data: passed"

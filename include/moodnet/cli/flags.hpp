@@ -1,7 +1,7 @@
 #pragma once
 // A small command-line parser: `--name value`, `--name=value`, boolean `--flag` / `--no-flag`,
-// positional arguments, typed values (int, int64, double, string, bool, duration, choice) with
-// range checks, and --help text generated from the registered flags. Every mistake a user can make
+// positional arguments, typed values (int, int64, uint64, double, string, bool, duration, choice)
+// with range checks, whole-number doubles (.integer()), and --help text generated from the registered flags. Every mistake a user can make
 // throws moodnet::Error with a one-line message naming the flag and the value, so main() prints
 // `error: ...` and exits 2 (see guarded_main) instead of dumping a stack trace.
 //
@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -36,14 +37,20 @@ namespace moodnet::cli {
 
 class Flag {
  public:
-  using Target = std::variant<int*, std::int64_t*, double*, std::string*, bool*>;
+  using Target = std::variant<int*, std::int64_t*, std::uint64_t*, double*, std::string*, bool*>;
 
-  // Range checks for numeric flags (int, int64, double, duration).
+  // Range checks for numeric flags (int, int64, uint64, double, duration).
   Flag& range(double lo, double hi) { return min(lo).max(hi); }
   Flag& min(double lo) { return bound(lo_, lo, lo_open_, false); }           // value >= lo
   Flag& greater_than(double lo) { return bound(lo_, lo, lo_open_, true); }   // value > lo
   Flag& max(double hi) { return bound(hi_, hi, hi_open_, false); }           // value <= hi
   Flag& positive() { return greater_than(0); }
+  // A double flag that takes whole numbers only ("8.7" is an error, not a silent 8 or 9 later).
+  Flag& integer() {
+    MOODNET_ASSERT(std::holds_alternative<double*>(target_) && !duration_);
+    integer_ = true;
+    return *this;
+  }
   // The placeholder shown in --help: `--data <dir>`.
   Flag& metavar(std::string m) {
     metavar_ = std::move(m);
@@ -71,9 +78,9 @@ class Flag {
       return s;
     }
     if (duration_) return "duration";
-    return std::visit([](auto* p) -> std::string {
+    return std::visit([this](auto* p) -> std::string {
       using T = std::remove_pointer_t<decltype(p)>;
-      if constexpr (std::is_same_v<T, double>) return "number";
+      if constexpr (std::is_same_v<T, double>) return integer_ ? "integer" : "number";
       else if constexpr (std::is_same_v<T, std::string>) return "string";
       else return "integer";
     }, target_);
@@ -134,13 +141,22 @@ class Flag {
         double v = 0;
         if (duration_) v = parse_duration(text, "flag " + flag());
         else if (!whole(v) || !std::isfinite(v)) fail("flag ", flag(), ": '", text, "' is not a number");
+        if (integer_ && v != std::floor(v)) fail("flag ", flag(), ": '", text, "' is not a whole number");
         check_range(v, text);
         *p = v;
       } else {
-        std::int64_t v = 0;
-        if (!whole(v)) fail("flag ", flag(), ": '", text, "' is not an integer");
-        if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max())
-          fail("flag ", flag(), ": ", text, " is out of range for an integer");
+        // Parsed as the widest integer of T's signedness, then narrowed with a check: "1e30" and
+        // "1.5" are not integers, "-1" is not an unsigned one; nothing is cast out of range.
+        using Wide = std::conditional_t<std::is_signed_v<T>, std::int64_t, std::uint64_t>;
+        Wide v = 0;
+        if (!whole(v)) {
+          const bool negative = !text.empty() && text[0] == '-';
+          fail("flag ", flag(), ": '", text, "' is not ",
+               std::is_unsigned_v<T> && negative ? "a non-negative integer" : "an integer");
+        }
+        if constexpr (!std::is_same_v<T, Wide>)
+          if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max())
+            fail("flag ", flag(), ": ", text, " is out of range for an integer");
         check_range(static_cast<double>(v), text);
         *p = static_cast<T>(v);
       }
@@ -151,7 +167,7 @@ class Flag {
   std::string name_, help_, metavar_;
   Target target_;
   std::vector<std::string> choices_;
-  bool duration_ = false, set_ = false;
+  bool duration_ = false, set_ = false, integer_ = false;
   std::optional<double> lo_, hi_;
   bool lo_open_ = false, hi_open_ = false;
   std::string default_;
@@ -164,6 +180,7 @@ class FlagParser {
   // Registers --name; the target's current value is the default.
   Flag& add(std::string name, int* target, std::string help) { return push(std::move(name), target, std::move(help)); }
   Flag& add(std::string name, std::int64_t* target, std::string help) { return push(std::move(name), target, std::move(help)); }
+  Flag& add(std::string name, std::uint64_t* target, std::string help) { return push(std::move(name), target, std::move(help)); }
   Flag& add(std::string name, double* target, std::string help) { return push(std::move(name), target, std::move(help)); }
   Flag& add(std::string name, std::string* target, std::string help) { return push(std::move(name), target, std::move(help)); }
   // A boolean: --name sets true, --no-name false, --name=true|false also works.
@@ -317,13 +334,17 @@ class FlagParser {
 };
 
 // Runs body() and turns a moodnet::Error into "error: <message>" on stderr and exit code 2 (a usage
-// or input mistake), any other exception into exit code 1. Returns body's exit code otherwise.
+// or input mistake), any other exception into exit code 1. Returns body's exit code otherwise. A
+// debug build (no NDEBUG) adds a note with the failed MOODNET_CHECK's condition and place.
 template <class Body>
 inline int guarded_main(Body&& body) {
   try {
     return body();
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+#ifndef NDEBUG
+    if (!e.check().empty()) std::fprintf(stderr, "note: failed check %s (debug build)\n", e.check().c_str());
+#endif
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

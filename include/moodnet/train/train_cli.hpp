@@ -33,7 +33,7 @@ inline TrainConfig default_config(const std::string& model) {
 }
 
 // Registers every flag of the trainer on `flags`, bound to the fields of `c`.
-inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c, double& seed) {
+inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c) {
   const bool fer_only = c.data.fer2013_only;
   flags.add("data", &c.data.path,
             fer_only ? "FER-2013 folder (train/, test/) or fer2013.csv; default: $MOODNET_DATA, ../shared/fer2013, "
@@ -41,10 +41,13 @@ inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c, double& seed
                      : "dataset: an image folder (root/<class>/ or root/<split>/<class>/), a folder of IDX files "
                        "(*-images-idx3-ubyte[.gz]), a FER-2013 folder or fer2013.csv (docs/data.md); default: "
                        "FER-2013 where train_customnet looks");
-  for (const SizeArg& a : find_model(c.model).size_args) flags.add(a.flag, &c.size[a.key], a.help).range(a.min, a.max);
+  for (const SizeArg& a : find_model(c.model).size_args) {
+    cli::Flag& f = flags.add(a.flag, &c.size[a.key], a.help).range(a.min, a.max);
+    if (a.integer) f.integer();  // --width 8.7: an error naming the flag, not a width-8 model recorded as 9
+  }
   flags.add("epochs", &c.epochs, "training epochs").range(1, 100000);
   flags.add("batch-size", &c.batch_size, "images per batch").range(2, 4096);
-  flags.add_choice("optimizer", &c.optimizer, {"sgd", "adam", "adamw"}, "optimizer");
+  flags.add_choice("optimizer", &c.optimizer, optimizer_names(), "optimizer");
   flags.add("lr", &c.lr, "peak learning rate").positive();
   flags.add("momentum", &c.momentum, "SGD momentum").min(0).max(0.999);
   flags.add("nesterov", &c.nesterov, "Nesterov momentum (SGD)");
@@ -56,7 +59,7 @@ inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c, double& seed
   flags.add("augment", &c.augment, "augmentation strength (0 = none, 1 = the FER-2013 recipe)").min(0).max(3);
   flags.add("clip-grad-norm", &c.clip_grad_norm, "clip the global gradient norm (0 = off)").min(0);
   flags.add("threads", &c.threads, "OpenMP threads").range(1, 1024);
-  flags.add("seed", &seed, "random seed (initialisation, batches, augmentation, dropout)").min(0);
+  flags.add("seed", &c.seed, "random seed (initialisation, batches, augmentation, dropout)");
   flags.add("out", &c.out, "output folder (weights, history, plots)");
   flags.add("resume", &c.resume, "continue the run saved in --out");
   if (fer_only)
@@ -130,14 +133,12 @@ inline void check_foreign_size_flags(int argc, const char* const* argv, const Mo
 // Parses the command line into `c` (--help prints and returns 0), lets `finish` complete it from
 // the parsed flags, and runs the trainer: 130 when Ctrl-C stopped it, else 0.
 template <class Finish>
-inline int parse_and_run(cli::FlagParser& flags, TrainConfig& c, const double& seed, int argc,
-                         const char* const* argv, Finish finish) {
+inline int parse_and_run(cli::FlagParser& flags, TrainConfig& c, int argc, const char* const* argv, Finish finish) {
   flags.parse(argc, argv);
   if (flags.help_requested()) {
     std::cout << flags.help();
     return 0;
   }
-  c.seed = static_cast<std::uint64_t>(seed);
   finish();
   Trainer trainer(c);
   const TrainResult r = trainer.run();
@@ -155,16 +156,15 @@ inline int train_any_main(int argc, const char* const* argv) {
     TrainConfig c = default_config(model);
     c.data.fer2013_only = false;
     c.data.validation = "auto";
-    double seed = static_cast<double>(c.seed);
     std::string model_flag = model, class_names;
     cli::FlagParser flags("train", "Trains a registered model (" + model_names() +
                                        ") on an image dataset on the CPU: image folders, IDX files (gzip: " +
                                        (data::kHaveZlib ? "yes" : "no, not in this build") +
                                        ") or FER-2013. `train --model NAME --help` lists that model's size flags.");
     flags.add("model", &model_flag, "the network: " + model_names());
-    add_train_flags(flags, c, seed);
+    add_train_flags(flags, c);
     add_data_flags(flags, c, class_names);
-    return detail::parse_and_run(flags, c, seed, argc, argv, [&] {
+    return detail::parse_and_run(flags, c, argc, argv, [&] {
       c.data.class_names = parse_class_names(class_names);
       if (!c.hflip && flags.is_set("tta") && c.tta != "none")
         fail("--tta ", c.tta, " mirrors the test images, but --no-hflip says a mirror image changes the class: use --tta none");
@@ -177,10 +177,9 @@ inline int train_any_main(int argc, const char* const* argv) {
 inline int train_main(int argc, const char* const* argv, const std::string& model) {
   return cli::guarded_main([&] {
     TrainConfig c = default_config(model);
-    double seed = static_cast<double>(c.seed);
     cli::FlagParser flags("train_" + model, "Trains " + find_model(model).title + " on FER-2013 (7 moods) on the CPU.");
-    add_train_flags(flags, c, seed);
-    return detail::parse_and_run(flags, c, seed, argc, argv, [] {});
+    add_train_flags(flags, c);
+    return detail::parse_and_run(flags, c, argc, argv, [] {});
   });
 }
 
