@@ -12,7 +12,16 @@ namespace moodnet {
 
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& what) : std::runtime_error(what) {}
+  // `what` is the message shown to the user: one line naming the value, nothing else.
+  // `check` is the failed condition and where it sits ("`c == 3` at core/shape.hpp:42") for
+  // MOODNET_CHECK, empty for fail(): kept for developers (a debug build's guarded_main prints it
+  // as a note), never part of what().
+  explicit Error(const std::string& what, std::string check = {})
+      : std::runtime_error(what), check_(std::move(check)) {}
+  const std::string& check() const noexcept { return check_; }
+
+ private:
+  std::string check_;
 };
 
 namespace detail {
@@ -31,13 +40,22 @@ template <class... Args>
   throw Error(detail::concat(std::forward<Args>(args)...));
 }
 
+namespace detail {
+// MOODNET_CHECK's failure path: the message as given, the condition and its place kept aside.
+template <class... Args>
+[[noreturn]] inline void check_failed(const char* cond, const char* file, int line, Args&&... args) {
+  throw Error(concat(std::forward<Args>(args)...), concat("`", cond, "` at ", file, ":", line));
+}
+}  // namespace detail
+
 }  // namespace moodnet
 
-// MOODNET_CHECK(cond, "values", a, "..."): user-facing check, usable as a statement or expression. Throws moodnet::Error
-// "<message> (check `cond` failed)" when cond is false. The message should name the values.
-#define MOODNET_CHECK(cond, ...)                                                  \
-  (static_cast<bool>(cond) ? static_cast<void>(0)                                 \
-                           : ::moodnet::fail(__VA_ARGS__, " (check `" #cond "` failed)"))
+// MOODNET_CHECK(cond, "values", a, "..."): user-facing check, usable as a statement or expression. Throws
+// moodnet::Error whose what() is exactly the concatenated message (so it must name the values: the user
+// never sees `cond`); Error::check() holds "`cond` at file:line" for developers.
+#define MOODNET_CHECK(cond, ...)                   \
+  (static_cast<bool>(cond) ? static_cast<void>(0) \
+                           : ::moodnet::detail::check_failed(#cond, __FILE__, __LINE__, __VA_ARGS__))
 
 // MOODNET_ASSERT(cond): internal invariant; a failure is a bug in moodnet, not bad input.
 #define MOODNET_ASSERT(cond) assert(cond)
