@@ -76,3 +76,19 @@ TEST_CASE("JSON parse errors name the byte offset", "[io][json]") {
   CHECK(err(std::string(100, '[')) == "JSON: nesting deeper than 64 levels at byte 65");
   CHECK(err("{}   \n ") == "no error");
 }
+
+// Issue 19: the duplicate-key check scanned the object for every key (100k keys: half a minute; the
+// 100 MB safetensors header limit allowed hours). It is a hash set now; this checks that a 200k-key
+// object still parses in full and that a duplicate as its last key is found at the right byte.
+TEST_CASE("JSON: an object with 200k keys parses, and a duplicate last key is named at its byte", "[io][json]") {
+  constexpr int n = 200000;
+  std::string text = "{";
+  for (int i = 0; i < n; ++i) text += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+  const Json v = parse_json(text + "}");
+  REQUIRE(v.as_object().size() == static_cast<std::size_t>(n));
+  CHECK(v.as_object().back().first == "k" + std::to_string(n - 1));
+  CHECK(v.as_object().back().second.as_int() == n - 1);
+  const std::size_t at = text.size() + 1;
+  CHECK_THROWS_WITH(parse_json(text + ",\"k12345\":0}"),
+                    "JSON: duplicate key \"k12345\" at byte " + std::to_string(at));
+}

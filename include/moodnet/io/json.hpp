@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -139,6 +140,9 @@ class JsonParser {
   Json parse_object(int depth) {
     expect('{');
     Json::Object obj;
+    // Keys seen so far, hashed: the duplicate check stays linear in the object's size (a scan of
+    // obj per key made a 100k-key safetensors header take half a minute).
+    std::unordered_set<std::string> keys;
     skip_ws();
     if (eat('}')) return Json(std::move(obj));
     for (;;) {
@@ -146,11 +150,10 @@ class JsonParser {
       const std::size_t key_pos = pos_;
       if (pos_ >= s_.size() || s_[pos_] != '"') error("expected a string key");
       std::string key = parse_string();
-      for (const auto& kv : obj)
-        if (kv.first == key) {
-          pos_ = key_pos;
-          error("duplicate key \"" + key + "\"");
-        }
+      if (!keys.insert(key).second) {
+        pos_ = key_pos;
+        error("duplicate key \"" + key + "\"");
+      }
       skip_ws();
       expect(':');
       skip_ws();
