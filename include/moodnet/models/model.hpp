@@ -211,9 +211,16 @@ class Model {
     x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
     return x ^ (x >> 31);
   }
+  // 1234567 -> "1,234,567". Built front to back: std::string::insert here made GCC 12 report a
+  // false -Wrestrict (an overlapping memcpy inside libstdc++'s _M_replace).
   static std::string with_commas(std::int64_t v) {
-    std::string s = std::to_string(v);
-    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+    const std::string digits = std::to_string(v);
+    const std::size_t sign = digits[0] == '-' ? 1 : 0;
+    std::string s = digits.substr(0, sign);
+    for (std::size_t i = sign; i < digits.size(); ++i) {
+      if (i > sign && (digits.size() - i) % 3 == 0) s += ',';
+      s += digits[i];
+    }
     return s;
   }
   static bool has_children(Layer<T>& l) {
