@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
     flags.add_choice("tta", &tta, {"none", "flip", "tencrop"}, "test-time augmentation");
     flags.add("out", &out, "also write confusion.png and confusion.txt into this folder");
     flags.parse(argc, argv);
-    if (flags.help_requested()) {
-      std::cout << flags.help();
+    if (const std::string text = flags.requested_text(); !text.empty()) {  // --help, --version
+      std::cout << text;
       return 0;
     }
     train::Classifier classifier = model_flags.load();

@@ -51,8 +51,8 @@ int main(int argc, char** argv) {
               "(for tools/compare_with_pytorch.py compare)");
     flags.set_positional("IMAGE...", 1, 1 << 20);
     const std::vector<std::string> files = flags.parse(argc, argv);
-    if (flags.help_requested()) {
-      std::cout << flags.help();
+    if (const std::string text = flags.requested_text(); !text.empty()) {  // --help, --version
+      std::cout << text;
       return 0;
     }
     train::Classifier classifier = model_flags.load();

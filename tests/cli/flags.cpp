@@ -147,8 +147,33 @@ TEST_CASE("Flags: --help lists every flag with its type, default and range", "[c
   CHECK(h.find("--time-budget <duration>       stop after this long (0 = no limit) (default: 0; must be >= 0; e.g. 90m") !=
         std::string::npos);
   CHECK(h.find("  -h, --help ") != std::string::npos);
+  CHECK(h.find("  --version ") != std::string::npos);
   INFO(h);
-  CHECK(std::count(h.begin(), h.end(), '\n') == 16);
+  CHECK(std::count(h.begin(), h.end(), '\n') == 17);
+  CHECK(p.requested_text() == h);
+}
+
+TEST_CASE("Flags: --version names moodnet's version, the compiler and the compiled paths", "[cli][flags]") {
+  Config c;
+  FlagParser p = make_parser(c);
+  CHECK(p.requested_text().empty());  // before parsing: nothing asked for
+  p.parse(std::vector<std::string>{"--version"});  // no positional needed with --version
+  CHECK(p.version_requested());
+  CHECK_FALSE(p.help_requested());
+  const std::string v = p.requested_text();
+  INFO(v);
+  CHECK(v.rfind("train_mobilenet (moodnet " MOODNET_VERSION_STRING ")\n", 0) == 0);
+  CHECK_THAT(v, Catch::Contains("\ncompiler: " + moodnet::cli::compiler_name() + "\n"));
+#if defined(__AVX512F__)
+  CHECK_THAT(v, Catch::Contains("AVX-512 paths: compiled in"));
+#else
+  CHECK_THAT(v, Catch::Contains("AVX-512 paths: not compiled in"));
+#endif
+  CHECK(std::count(v.begin(), v.end(), '\n') == 5);
+  // --help wins when both are given.
+  FlagParser q = make_parser(c);
+  q.parse(std::vector<std::string>{"--version", "--help"});
+  CHECK(q.requested_text() == q.help());
 }
 
 TEST_CASE("guarded_main turns errors into exit codes", "[cli][flags]") {

@@ -82,4 +82,11 @@ expect_error "bad.safetensors" "$bin/evaluate" --weights "$work/bad.safetensors"
 "$bin/train_mobilenet" --data "$data" --width 0.25 --epochs 1 --max-steps 1 --batch-size 8 --out "$work/m" > /dev/null 2>&1 \
   || fail "train_mobilenet smoke run failed"
 expect_error "other settings" "$bin/train_customnet" "${common[@]}" --out "$work/m" --resume
+# 6. --version on every program: moodnet's version, the compiler, the compiled paths; exit code 0.
+for prog in train train_customnet train_mobilenet train_resnet train_resnext predict evaluate; do
+  [[ -x "$bin/$prog" ]] || continue
+  "$bin/$prog" --version > "$work/version.txt" || fail "$prog --version exited with $?"
+  grep -q "^$prog (moodnet [0-9]*\.[0-9]*\.[0-9]*)$" "$work/version.txt" || fail "$prog --version: $(cat "$work/version.txt")"
+  grep -q "^AVX-512 paths: " "$work/version.txt" || fail "$prog --version names no AVX-512 state"
+done
 echo "smoke: 1 passed, 0 failed"

@@ -13,7 +13,8 @@
 //   flags.add_duration("time-budget", &budget, "stop after this long (0 = no limit)");
 //   flags.set_positional("<data-dir>", 1, 1);
 //   auto args = flags.parse(argc, argv);
-//   if (flags.help_requested()) { std::cout << flags.help(); return 0; }
+//   if (const std::string text = flags.requested_text(); !text.empty()) { std::cout << text; return 0; }
+// (--help and --version are answered that way by every program.)
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -30,6 +31,7 @@
 #include <variant>
 #include <vector>
 
+#include "moodnet/cli/version.hpp"
 #include "moodnet/core/duration.hpp"
 #include "moodnet/core/error.hpp"
 
@@ -229,6 +231,10 @@ class FlagParser {
         help_requested_ = true;
         continue;
       }
+      if (a == "--version") {
+        version_requested_ = true;
+        continue;
+      }
       const bool looks_negative = a.size() > 1 && a[0] == '-' && (std::isdigit(static_cast<unsigned char>(a[1])) || a[1] == '.');
       if (a.size() < 2 || a[0] != '-' || looks_negative) {
         positional.push_back(a);
@@ -249,7 +255,7 @@ class FlagParser {
         fail("unknown flag --", name, suggestion(name), " (see --help)");
       }
     }
-    if (!help_requested_) {
+    if (!help_requested_ && !version_requested_) {
       const int n = static_cast<int>(positional.size());
       if (n < min_positional_ || n > max_positional_) {
         std::string got;
@@ -263,6 +269,12 @@ class FlagParser {
   }
 
   bool help_requested() const { return help_requested_; }
+  bool version_requested() const { return version_requested_; }
+  // After parse(): the text to print for --help (help()) or --version (cli/version.hpp), the help
+  // when both were given; empty when neither was. The program prints it and exits 0.
+  std::string requested_text() const {
+    return help_requested_ ? help() : version_requested_ ? version_text(program_) : std::string();
+  }
   // True when the user gave --name (or --no-name) on the command line.
   bool is_set(std::string_view name) const {
     const Flag* f = find(name);
@@ -285,6 +297,7 @@ class FlagParser {
       rows.emplace_back(std::move(left), right + ")");
     }
     rows.emplace_back("-h, --help", "show this help and exit");
+    rows.emplace_back("--version", "show moodnet's version, the compiler and the compiled code paths, and exit");
     std::size_t w = 0;
     for (const auto& r : rows) w = std::max(w, r.first.size());
     for (const auto& [l, r] : rows) out += "  " + l + std::string(w - l.size() + 3, ' ') + r + "\n";
@@ -293,7 +306,7 @@ class FlagParser {
 
  private:
   Flag& push(std::string name, Flag::Target target, std::string help) {
-    MOODNET_ASSERT(!name.empty() && name.rfind("no-", 0) != 0 && name != "help" && find(name) == nullptr);
+    MOODNET_ASSERT(!name.empty() && name.rfind("no-", 0) != 0 && name != "help" && name != "version" && find(name) == nullptr);
     Flag& f = flags_.emplace_back(Flag(std::move(name), target, std::move(help)));
     f.default_ = f.value_text();
     return f;
@@ -330,21 +343,24 @@ class FlagParser {
   std::string program_, summary_, positional_usage_;
   std::deque<Flag> flags_;  // a deque keeps the Flag& handed out by add() valid
   int min_positional_ = 0, max_positional_ = std::numeric_limits<int>::max();
-  bool help_requested_ = false;
+  bool help_requested_ = false, version_requested_ = false;
 };
 
 // Runs body() and turns a moodnet::Error into "error: <message>" on stderr and exit code 2 (a usage
 // or input mistake), any other exception into exit code 1. Returns body's exit code otherwise. A
-// debug build (no NDEBUG) adds a note with the failed MOODNET_CHECK's condition and place.
+// debug build (no NDEBUG) ends the same line with the failed MOODNET_CHECK's condition and place.
 template <class Body>
 inline int guarded_main(Body&& body) {
   try {
     return body();
   } catch (const Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
 #ifndef NDEBUG
-    if (!e.check().empty()) std::fprintf(stderr, "note: failed check %s (debug build)\n", e.check().c_str());
+    if (!e.check().empty()) {
+      std::fprintf(stderr, "error: %s [debug build: failed check %s]\n", e.what(), e.check().c_str());
+      return 2;
+    }
 #endif
+    std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

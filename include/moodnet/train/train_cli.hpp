@@ -130,13 +130,13 @@ inline void check_foreign_size_flags(int argc, const char* const* argv, const Mo
   }
 }
 
-// Parses the command line into `c` (--help prints and returns 0), lets `finish` complete it from
-// the parsed flags, and runs the trainer: 130 when Ctrl-C stopped it, else 0.
+// Parses the command line into `c` (--help and --version print and return 0), lets `finish`
+// complete it from the parsed flags, and runs the trainer: 130 when Ctrl-C stopped it, else 0.
 template <class Finish>
 inline int parse_and_run(cli::FlagParser& flags, TrainConfig& c, int argc, const char* const* argv, Finish finish) {
   flags.parse(argc, argv);
-  if (flags.help_requested()) {
-    std::cout << flags.help();
+  if (const std::string text = flags.requested_text(); !text.empty()) {
+    std::cout << text;
     return 0;
   }
   finish();
