@@ -2,7 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 
@@ -43,6 +46,65 @@ TEST_CASE("ProgressBar line shows batches, images/s, loss, accuracy, elapsed and
   CHECK(bar.line(true) == "epoch 3/30 [======>                 ] 25/100  160 img/s  loss 1.2346  acc 45.67%  00:10<00:30");
 }
 
+TEST_CASE("ProgressBar line fits the terminal: the bar narrows, then the line is cut", "[train][progress]") {
+  FakeClock clock;
+  std::ostringstream out;
+  ProgressBar bar(out, 100, false, "epoch 3/30", clock.fn());
+  clock.now += 10;
+  bar.update(25, 1600, 1.23456, 0.4567);
+  // 80 columns: 79 characters at most (a line filling the last column wraps), the bar 10 cells wide.
+  CHECK(bar.line(true, 80) == "epoch 3/30 [==>       ] 25/100  160 img/s  loss 1.2346  acc 45.67%  00:10<00:30");
+  CHECK(bar.line(true, 80).size() == 79);
+  CHECK(bar.line(true, 200) == bar.line(true));  // room to spare: the full 24-cell bar
+  // Too narrow for a bar of 4 cells: no bar, the line cut to the width.
+  CHECK(bar.line(true, 60) == "epoch 3/30 25/100  160 img/s  loss 1.2346  acc 45.67%  00:1");
+  CHECK(bar.line(false, 30).size() == 29);
+  CHECK(cli::fit_to_columns("abcdef", 4) == "abc");
+  CHECK(cli::fit_to_columns("abc", 0) == "a");
+}
+
+TEST_CASE("ProgressBar redraws in place within the terminal's width", "[train][progress]") {
+  FakeClock clock;
+  std::ostringstream out;
+  ProgressBar bar(out, 1000, true, "epoch 12/30", clock.fn());
+  int columns = 100;
+  bar.set_columns([&] { return columns; });
+  for (int i = 1; i <= 1000; ++i) {
+    clock.now += 0.2;
+    if (i == 500) columns = 50;  // the window is narrowed mid-epoch
+    bar.update(i, i * 64, 2.0 / i, 0.001 * i);
+  }
+  bar.finish();
+  const std::string s = out.str();
+  std::size_t start = 0, longest_after = 0, draws = 0;
+  for (std::size_t i = 1; i <= s.size(); ++i)
+    if (i == s.size() || s[i] == '\r' || s[i] == '\n') {
+      const std::size_t n = i - start - 1;  // without the '\r' that starts it
+      CHECK(n <= 99);
+      if (draws >= 500) longest_after = std::max(longest_after, n);
+      ++draws, start = i;
+    }
+  CHECK(draws >= 1000);
+  CHECK(longest_after <= 49);
+}
+
+TEST_CASE("terminal_columns: $COLUMNS, else the window size, else the fallback", "[train][progress]") {
+  std::FILE* f = std::tmpfile();  // not a terminal: TIOCGWINSZ fails
+  REQUIRE(f != nullptr);
+  const char* old = std::getenv("COLUMNS");
+  const std::string saved = old ? old : "";
+  ::setenv("COLUMNS", "123", 1);
+  CHECK(cli::terminal_columns(f) == 123);
+  ::setenv("COLUMNS", "12x", 1);
+  CHECK(cli::terminal_columns(f, 77) == 77);
+  ::setenv("COLUMNS", "0", 1);
+  CHECK(cli::terminal_columns(f) == 80);
+  ::unsetenv("COLUMNS");
+  CHECK(cli::terminal_columns(f, 0) == 0);
+  if (old) ::setenv("COLUMNS", saved.c_str(), 1);
+  std::fclose(f);
+}
+
 TEST_CASE("ProgressBar prints a plain line per ~10% when not on a terminal", "[train][progress]") {
   FakeClock clock;
   std::ostringstream out;
@@ -74,6 +136,7 @@ TEST_CASE("ProgressBar redraws in place with \\r on a terminal, throttled, and e
   FakeClock clock;
   std::ostringstream out;
   ProgressBar bar(out, 10, true, "", clock.fn());
+  bar.set_columns([] { return 0; });  // no width limit: the full bar
   for (int i = 1; i <= 10; ++i) {
     clock.now += (i == 5 ? 0.01 : 0.2);  // batch 5 comes too soon after batch 4: not redrawn
     bar.update(i, i * 64, 2.0 / i, 0.1 * i);

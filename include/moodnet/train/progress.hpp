@@ -2,12 +2,12 @@
 // Per-epoch progress: a bar redrawn in place ('\r') on a terminal, or plain lines at every ~10% of
 // the epoch (and at least every `line_interval_seconds`) when the output is a log file, so logs
 // stay readable instead of filling with carriage returns. Plus the one-line epoch summary.
+// The redrawn line always fits the terminal's width (cli/terminal.hpp): the bar narrows first,
+// then the line is cut; a line that wrapped could not be redrawn and would leave a row per redraw.
 //
-//   ProgressBar bar(std::cerr, batches, is_terminal(stderr), "epoch 3/30");
+//   ProgressBar bar(std::cout, batches, is_terminal(stdout), "epoch 3/30");
 //   for (...) bar.update(i + 1, images_so_far, running_loss, running_acc);
 //   bar.finish();
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -16,16 +16,17 @@
 #include <ostream>
 #include <string>
 
+#include "moodnet/cli/terminal.hpp"
 #include "moodnet/core/duration.hpp"
 
 namespace moodnet::train {
 
-// True when f is a terminal (so '\r' redraws are seen as a moving bar, not as log noise).
-inline bool is_terminal(std::FILE* f) { return f != nullptr && ::isatty(::fileno(f)) == 1; }
+using cli::is_terminal;
 
 class ProgressBar {
  public:
   using Clock = std::function<double()>;  // seconds, monotonic; injectable for tests
+  using Columns = std::function<int()>;   // the terminal's width, <= 0 for no limit; injectable
 
   ProgressBar(std::ostream& out, std::int64_t total_batches, bool in_place, std::string prefix = "",
               Clock clock = steady_seconds)
@@ -36,6 +37,9 @@ class ProgressBar {
 
   // Plain-line mode also prints a line when this many seconds passed since the last one.
   void set_line_interval(double seconds) { line_interval_ = seconds; }
+  // Where the width of an in-place line comes from; asked at every redraw, so resizing the window
+  // is followed. Default: stdout's terminal ($COLUMNS, else TIOCGWINSZ; no limit when neither).
+  void set_columns(Columns columns) { columns_ = std::move(columns); }
 
   // After `batches_done` batches (1-based count) and `images_done` images; loss and acc (fraction)
   // are running averages over the epoch so far.
@@ -45,9 +49,12 @@ class ProgressBar {
     if (in_place_) {
       // Redraws are throttled to ~10/s: a terminal repaint per batch would cost more than a batch.
       if (now - last_draw_ < 0.1 && batches_done < total_) return;
-      const std::string s = line(true);
+      const int columns = columns_ ? columns_() : 0;
+      const std::string s = line(true, columns);
+      // Erase the tail of a longer previous line, without reaching the last column.
+      const std::size_t tail = std::min(drawn_width_, columns > 1 ? static_cast<std::size_t>(columns - 1) : drawn_width_);
       out_ << '\r' << s;
-      if (s.size() < drawn_width_) out_ << std::string(drawn_width_ - s.size(), ' ');  // erase the tail
+      if (s.size() < tail) out_ << std::string(tail - s.size(), ' ');
       drawn_width_ = s.size();
       out_.flush();
     } else {
@@ -72,23 +79,29 @@ class ProgressBar {
   double elapsed_seconds() const { return elapsed_; }
 
   // "epoch 3/30 [=====>    ] 123/449  812 img/s  loss 1.2345  acc 45.67%  00:42<01:51"
-  std::string line(bool with_bar) const {
-    std::string s = prefix_.empty() ? "" : prefix_ + " ";
-    if (with_bar) {
-      constexpr int kWidth = 24;
-      const int filled = static_cast<int>(kWidth * std::clamp<std::int64_t>(done_, 0, total_) / total_);
-      std::string bar(kWidth, ' ');
-      std::fill_n(bar.begin(), filled, '=');
-      if (filled < kWidth) bar[static_cast<std::size_t>(filled)] = '>';
-      (s += '[') += bar;
-      s += "] ";
-    }
+  // columns > 0: at most columns - 1 characters — the bar narrows (down to 4 cells, else it is
+  // left out), then the line is cut (cli::fit_to_columns).
+  std::string line(bool with_bar, int columns = 0) const {
+    const std::string head = prefix_.empty() ? "" : prefix_ + " ";
     const double rate = elapsed_ > 0 ? static_cast<double>(images_) / elapsed_ : 0.0;
     const double eta = done_ > 0 ? elapsed_ / static_cast<double>(done_) * static_cast<double>(total_ - done_) : -1;
     char buf[160];
     std::snprintf(buf, sizeof buf, "%lld/%lld  %.0f img/s  loss %.4f  acc %.2f%%  ", static_cast<long long>(done_),
                   static_cast<long long>(total_), rate, loss_, 100.0 * acc_);
-    return s + buf + format_clock(elapsed_) + "<" + format_clock(eta);
+    const std::string tail = buf + format_clock(elapsed_) + "<" + format_clock(eta);
+    if (!with_bar) return columns > 0 ? cli::fit_to_columns(head + tail, columns) : head + tail;
+    constexpr int kWidth = 24, kMinWidth = 4;
+    int width = kWidth;
+    if (columns > 0) {  // room left for the bar's cells once "[", "] " and the rest are written
+      const int room = columns - 1 - static_cast<int>(head.size() + tail.size()) - 3;
+      width = std::min(kWidth, room);
+    }
+    if (width < kMinWidth) return cli::fit_to_columns(head + tail, columns);
+    const int filled = static_cast<int>(width * std::clamp<std::int64_t>(done_, 0, total_) / total_);
+    std::string bar(static_cast<std::size_t>(width), ' ');
+    std::fill_n(bar.begin(), filled, '=');
+    if (filled < width) bar[static_cast<std::size_t>(filled)] = '>';
+    return head + "[" + bar + "] " + tail;
   }
 
   static double steady_seconds() {
@@ -101,6 +114,7 @@ class ProgressBar {
   bool in_place_;
   std::string prefix_;
   Clock clock_;
+  Columns columns_ = [] { return cli::terminal_columns(stdout, 0); };
   double start_;
   double line_interval_ = 30.0;
   double last_draw_ = -1e9;

@@ -1,0 +1,39 @@
+#pragma once
+// What the programs need to know about the terminal they print to: whether a stream is one (so a
+// '\r' redraw is seen as a moving line rather than logged as noise) and how many columns it has
+// (so a redrawn line never wraps: a wrapped line cannot be redrawn in place, each redraw would
+// leave a row behind).
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace moodnet::cli {
+
+// True when f is a terminal.
+inline bool is_terminal(std::FILE* f) { return f != nullptr && ::isatty(::fileno(f)) == 1; }
+
+// The width of the terminal behind f: $COLUMNS when it is a positive number (the user's override,
+// and what a shell exports), else the kernel's window size (ioctl TIOCGWINSZ), else `fallback`.
+inline int terminal_columns(std::FILE* f, int fallback = 80) {
+  if (const char* env = std::getenv("COLUMNS"); env && *env) {
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    if (*end == '\0' && v > 0 && v < 100000) return static_cast<int>(v);
+  }
+  winsize ws{};
+  if (f != nullptr && ::ioctl(::fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return fallback;
+}
+
+// s cut to at most `columns` - 1 characters: a terminal wraps (or, on some, parks the cursor past
+// the margin) when a line fills its last column, so a line meant for '\r' redraws stays one short.
+inline std::string fit_to_columns(std::string s, int columns) {
+  const std::size_t room = columns > 1 ? static_cast<std::size_t>(columns - 1) : 1;
+  if (s.size() > room) s.resize(room);
+  return s;
+}
+
+}  // namespace moodnet::cli
