@@ -23,7 +23,7 @@ struct Arena {
 };
 OptimizerConfig adam() {
   OptimizerConfig c;
-  c.kind = OptimizerKind::adam;
+  c.name = "adam";
   c.lr = 0.01;
   return c;
 }
@@ -140,4 +140,49 @@ TEST_CASE("A resume must share the run settings: all are compared, the message l
   other = settings;
   other.emplace_back("size.blocks", "2");  // a setting the file does not have
   CHECK_THROWS_WITH(check_run_settings(t, other), Catch::Contains("size.blocks (none)"));
+}
+
+// Issue 19: a state with 0 or absurd epoch totals (or any value no run writes) steered the resumed
+// run; each is refused naming the file and the key.
+TEST_CASE("A loaded progress with values no run writes is refused, naming the key", "[train][state]") {
+  TrainProgress good;
+  good.epochs_total = 30, good.epoch = 4, good.batch_in_epoch = 3, good.step = 4 * 50 + 3;
+  good.sum_loss = 2.5, good.sum_correct = 5, good.sum_seen = 12, good.best_val_acc = 0.25, good.best_epoch = 4;
+  CHECK_NOTHROW(good.validate("s.safetensors", 50));
+  const auto refused = [&](void (*edit)(TrainProgress&), const std::string& message) {
+    TrainProgress p = good;
+    edit(p);
+    CHECK_THROWS_WITH(p.validate("s.safetensors", 50), "training state s.safetensors: " + message);
+  };
+  refused([](TrainProgress& p) { p.epochs_total = 0; }, "\"epochs_total\" is 0, expected 1 to 100000");
+  refused([](TrainProgress& p) { p.epochs_total = 2000000000; }, "\"epochs_total\" is 2000000000, expected 1 to 100000");
+  refused([](TrainProgress& p) { p.epoch = 31; }, "\"epoch\" is 31, expected 0 to epochs_total 30");
+  refused([](TrainProgress& p) { p.batch_in_epoch = 51; },
+          "\"batch_in_epoch\" is 51, expected 0 to 50 (batches per epoch)");
+  refused([](TrainProgress& p) { p.step = -1; }, "\"step\" is -1, expected a count >= 0");
+  refused([](TrainProgress& p) { p.sum_correct = 13; }, "\"sum_correct\" is 13, expected 0 to sum_seen");
+  refused([](TrainProgress& p) { p.best_val_acc = 7; },
+          "\"best_val_acc\" is 7, expected -1 (none yet) or an accuracy in [0, 1]");
+  refused([](TrainProgress& p) { p.best_epoch = 5; }, "\"best_epoch\" is 5, expected 0 to epoch 4");
+
+  // An int field beyond int's range is refused when read, not narrowed.
+  io::TrainingState t;
+  t.set_int("epochs_total", 1LL << 40);
+  int v = 0;
+  CHECK_THROWS_WITH(train::detail::get_field(t, "epochs_total", v), Catch::Contains("\"epochs_total\" is 1099511627776, out of range"));
+}
+
+TEST_CASE("Settings recorded only by newer files are compared when present, and named with today's value",
+          "[train][state]") {
+  const RunSettings settings = {{"model", "customnet"}, {"seed", "7"}};
+  const RunSettings later = {{"lr", "0.05"}, {"epochs", "30"}};
+  io::TrainingState old_file;
+  save_run_settings(old_file, settings);
+  CHECK_NOTHROW(check_run_settings(old_file, settings, later));  // an older file resumes
+  io::TrainingState t = old_file;
+  save_run_settings(t, later);
+  CHECK_NOTHROW(check_run_settings(t, settings, later));
+  const RunSettings changed = {{"lr", "0.1"}, {"epochs", "30"}};
+  CHECK_THROWS_WITH(check_run_settings(t, settings, changed),
+                    Catch::Contains("other settings (model customnet, seed 7; lr 0.05, now 0.1)"));
 }

@@ -11,8 +11,10 @@
 //
 // Keys are the ones the training-state file has always used (docs/checkpoints.md), so files written
 // before this list existed still resume.
+#include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -35,6 +37,28 @@ struct TrainProgress {
   double best_val_acc = -1;  // best validation accuracy so far (-1: none yet)
   int best_epoch = 0;
 
+  // Throws naming `file` unless the values are ones a run can have written: 1..kMaxEpochs epochs in
+  // all, 0 <= epoch <= epochs_total, a batch position inside an epoch of `steps_per_epoch` batches,
+  // counts that are not negative and sums that fit them (a state edited by hand, or from another
+  // dataset, is refused before it steers a run).
+  static constexpr int kMaxEpochs = 100000;  // the --epochs limit
+  void validate(const std::string& file, std::int64_t steps_per_epoch) const {
+    const auto bad = [&](const char* key, const auto& v, const std::string& rule) {
+      fail("training state ", file, ": \"", key, "\" is ", v, ", expected ", rule);
+    };
+    if (epochs_total < 1 || epochs_total > kMaxEpochs) bad("epochs_total", epochs_total, "1 to 100000");
+    if (epoch < 0 || epoch > epochs_total) bad("epoch", epoch, "0 to epochs_total " + std::to_string(epochs_total));
+    if (batch_in_epoch < 0 || batch_in_epoch > steps_per_epoch)
+      bad("batch_in_epoch", batch_in_epoch, "0 to " + std::to_string(steps_per_epoch) + " (batches per epoch)");
+    if (step < 0) bad("step", step, "a count >= 0");
+    if (sum_seen < 0) bad("sum_seen", sum_seen, "a count >= 0");
+    if (sum_correct < 0 || sum_correct > sum_seen) bad("sum_correct", sum_correct, "0 to sum_seen");
+    if (!(sum_loss >= 0) || !std::isfinite(sum_loss)) bad("sum_loss", sum_loss, "a finite sum >= 0");
+    if (!(best_val_acc == -1 || (best_val_acc >= 0 && best_val_acc <= 1)))
+      bad("best_val_acc", best_val_acc, "-1 (none yet) or an accuracy in [0, 1]");
+    if (best_epoch < 0 || best_epoch > epoch) bad("best_epoch", best_epoch, "0 to epoch " + std::to_string(epoch));
+  }
+
   // The one list: f(key, field) for every field, in save order.
   template <class Self, class F>
   static void fields(Self& p, F&& f) {
@@ -54,7 +78,12 @@ namespace detail {
 inline void put_field(io::TrainingState& t, const char* key, int v) { t.set_int(key, v); }
 inline void put_field(io::TrainingState& t, const char* key, std::int64_t v) { t.set_int(key, v); }
 inline void put_field(io::TrainingState& t, const char* key, double v) { t.set_double(key, v); }
-inline void get_field(const io::TrainingState& t, const char* key, int& v) { v = static_cast<int>(t.get_int(key)); }
+inline void get_field(const io::TrainingState& t, const char* key, int& v) {
+  const std::int64_t x = t.get_int(key);
+  if (x < std::numeric_limits<int>::min() || x > std::numeric_limits<int>::max())
+    fail("training state ", t.path(), ": value \"", key, "\" is ", x, ", out of range");
+  v = static_cast<int>(x);
+}
 inline void get_field(const io::TrainingState& t, const char* key, std::int64_t& v) { v = t.get_int(key); }
 inline void get_field(const io::TrainingState& t, const char* key, double& v) { v = t.get_double(key); }
 }  // namespace detail
@@ -92,17 +121,23 @@ inline void save_run_settings(io::TrainingState& t, const RunSettings& settings)
 }
 
 // Throws unless `t` holds every setting with the same value; the message lists what the file has.
-inline void check_run_settings(const io::TrainingState& t, const RunSettings& settings) {
+// `if_recorded` are settings recorded only by newer files: each is compared when the file has it
+// (so older state files still resume), and the message names those that differ, with today's value.
+inline void check_run_settings(const io::TrainingState& t, const RunSettings& settings,
+                               const RunSettings& if_recorded = {}) {
   bool same = true;
-  std::string saved;
+  std::string saved, changed;
   for (const auto& [key, value] : settings) {
     const std::string s = t.has(key) ? t.get_string(key) : "(none)";
     same = same && s == value;
     saved += (saved.empty() ? "" : ", ") + key + " " + s;
   }
-  if (!same)
-    fail("--resume: ", t.path(), " was written by a run with other settings (", saved,
-         "): resume with the same flags");
+  for (const auto& [key, value] : if_recorded)
+    if (t.has(key) && t.get_string(key) != value)
+      changed += (changed.empty() ? "; " : ", ") + key + " " + t.get_string(key) + ", now " + value;
+  if (!same || !changed.empty())
+    fail("--resume: ", t.path(), " was written by a run with other settings (", saved, changed,
+         "): resume with the same flags, or start a new run without --resume");
 }
 
 }  // namespace moodnet::train
