@@ -17,16 +17,22 @@
 // Everything a resumed run needs is in <out>/last.safetensors (weights, BN buffers) and
 // <out>/last.state.safetensors (train/train_state.hpp: position in the run, running sums, optimizer
 // moments, schedule, and the settings a resume must share), written atomically after every epoch and
-// on a stop (Ctrl-C, time budget). The batches are a pure function of (seed, epoch) and dropout of
-// (seed, step), so a resumed run reaches the same weights as an uninterrupted one.
+// on a stop (Ctrl-C, time budget), and bound by one checkpoint id (save_state: a stop between the two
+// writes can never resume to other weights). <out>/train.lock keeps a second trainer out of the
+// folder while the run lasts (io/run_lock.hpp). A non-finite loss or weight, or a batch loss above
+// kDivergedLoss x max(1, ln classes), stops the run at that step with nothing written. The batches
+// are a pure function of (seed, epoch) and dropout of (seed, step), so a resumed run reaches the same
+// weights as an uninterrupted one.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -39,6 +45,7 @@
 #include "moodnet/data/normalize.hpp"
 #include "moodnet/io/atomic_file.hpp"
 #include "moodnet/io/model_checkpoint.hpp"
+#include "moodnet/io/run_lock.hpp"
 #include "moodnet/io/training_state.hpp"
 #include "moodnet/loss/cross_entropy.hpp"
 #include "moodnet/models/registry.hpp"
@@ -146,6 +153,7 @@ class Trainer {
     start_ = Clock::now();
     set_num_threads(c_.threads);
     std::filesystem::create_directories(c_.out);
+    const io::RunLock lock(c_.out);  // held until the run returns or throws
     load_data();
     build();
     start_or_resume();
@@ -178,6 +186,12 @@ class Trainer {
   static constexpr const char* kLastWeights = "last.safetensors";
   static constexpr const char* kLastState = "last.state.safetensors";
   static constexpr const char* kBestWeights = "best.safetensors";
+  static constexpr const char* kPrevWeights = "last.prev.safetensors";  // see save_state
+  static constexpr const char* kCheckpointKey = "checkpoint";  // "<run id>/<step>" in both files
+  // A batch loss above kDivergedLoss x max(1, ln K) (ln K: the loss of a uniform guess over K
+  // classes) is divergence: a training run's loss starts near ln K and falls; 100 times that is
+  // logits off by hundreds (Adam at lr 1e4 reaches 5e14 in its second step).
+  static constexpr double kDivergedLoss = 100;
 
   // What one pass over the training batches reports to end_epoch.
   struct EpochRun {
@@ -239,14 +253,19 @@ class Trainer {
     progress_ = TrainProgress{};
     progress_.epochs_total = c_.epochs;
     schedule_ = schedule_for(progress_);
+    run_id_ = new_run_id();
     if (!c_.resume) return;
     const std::string last_state = path(kLastState);
     MOODNET_CHECK(std::filesystem::exists(last_state), "--resume: no training state ", last_state,
                   " (start without --resume)");
     const io::TrainingState s = io::load_training_state(last_state);
-    check_run_settings(s, run_settings());
-    io::load_weights(path(kLastWeights), *model_);
+    check_run_settings(s, run_settings(), recorded_run_settings());
+    const std::string weights = weights_of(s);
+    io::load_weights(weights, *model_);
+    if (weights != path(kLastWeights)) std::filesystem::rename(weights, path(kLastWeights));  // the pair again
+    if (s.has("run_id")) run_id_ = s.get_string("run_id");
     schedule_ = load_train_state<float>(s, progress_, *opt_, [this](const TrainProgress& p) { return schedule_for(p); });
+    progress_.validate(last_state, steps_per_epoch_);
     if (std::filesystem::exists(path("history.csv"))) history_ = read_history_csv(path("history.csv"));
     history_.resize(std::min<std::size_t>(history_.size(), static_cast<std::size_t>(progress_.epoch)));
     log_ << "resumed from " << last_state << " at epoch " << progress_.epoch + 1 << ", batch "
@@ -268,8 +287,10 @@ class Trainer {
       model_->zero_grad();
       const TensorView<const float> logits = model_->forward(batch->images);
       const double l = loss_->forward_backward(logits, batch->labels.data());
-      MOODNET_CHECK(std::isfinite(l), "training diverged: loss is ", l, " at epoch ", p.epoch + 1, ", step ", p.step,
-                    " (lower --lr, or use --clip-grad-norm)");
+      const double loss_limit = kDivergedLoss * std::max(1.0, std::log(static_cast<double>(data_.train.num_classes())));
+      MOODNET_CHECK(std::isfinite(l) && l <= loss_limit, "training diverged: loss is ", l, " at epoch ", p.epoch + 1,
+                    ", step ", p.step, std::isfinite(l) ? " (above the limit " + io::format_double(loss_limit) + ")" : "",
+                    " (lower --lr, or use --clip-grad-norm); nothing was written for this step");
       const std::int64_t b = batch->labels.numel();
       kernels::argmax_rows(logits.data(), b, logits.dim(1), predicted_.data());
       for (std::int64_t i = 0; i < b; ++i) p.sum_correct += predicted_[static_cast<std::size_t>(i)] == batch->labels[i];
@@ -278,6 +299,7 @@ class Trainer {
       model_->backward(loss_->gradient());
       opt_->set_lr(schedule_->lr());
       opt_->step();
+      check_weights_finite();
       schedule_->step();
       ++p.step, ++p.batch_in_epoch;
       bar.update(p.batch_in_epoch, p.sum_seen, p.sum_loss / p.sum_seen, double(p.sum_correct) / p.sum_seen);
@@ -419,13 +441,120 @@ class Trainer {
     }
     return s;
   }
-  // <out>/last.safetensors (weights, BN buffers) and <out>/last.state.safetensors (train_state.hpp).
+  // Settings state files record since issue 19: compared on --resume when the file has them (files
+  // written before still resume). "data" fingerprints the training and validation images and labels
+  // (data_fingerprint), so another dataset at the same path, or the same one at another path, is
+  // judged by its content.
+  RunSettings recorded_run_settings() const {
+    const auto num = [](double v) { return io::format_double(v); };
+    return {{"epochs", std::to_string(c_.epochs)},
+            {"lr", num(c_.lr)},
+            {"momentum", num(c_.momentum)},
+            {"nesterov", c_.nesterov ? "1" : "0"},
+            {"weight_decay", num(c_.weight_decay)},
+            {"warmup_epochs", num(c_.warmup_epochs)},
+            {"label_smoothing", num(c_.label_smoothing)},
+            {"class_weights", c_.class_weights ? "1" : "0"},
+            {"augment", num(c_.augment)},
+            {"clip_grad_norm", num(c_.clip_grad_norm)},
+            {"crop", std::to_string(c_.crop)},
+            {"hflip", c_.hflip ? "1" : "0"},
+            {"data", data_fingerprint()}};
+  }
+  // "<hex>/<train images>/<validation images>": a 64-bit hash of both splits' pixels and labels.
+  std::string data_fingerprint() const {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    const auto mix = [&h](const void* p, std::size_t n) {
+      const auto* b = static_cast<const unsigned char*>(p);
+      std::size_t i = 0;
+      for (; i + 8 <= n; i += 8) {  // 8 bytes per multiply: FER-2013's 66 MB in a few milliseconds
+        std::uint64_t w = 0;
+        std::memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+      }
+      for (; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ULL;
+    };
+    for (const data::Dataset* d : {&data_.train, &data_.val}) {
+      mix(d->images.data(), static_cast<std::size_t>(d->images.numel()));
+      mix(d->labels.data(), static_cast<std::size_t>(d->labels.numel()) * sizeof(std::int32_t));
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return std::string(hex) + "/" + std::to_string(data_.train.size()) + "/" + std::to_string(data_.val.size());
+  }
+
+  // <out>/last.safetensors (weights, BN buffers) and <out>/last.state.safetensors (train_state.hpp),
+  // bound by one checkpoint id "<run id>/<step>" written into both. Each write is atomic, the pair
+  // is not: so the weights the current state belongs to stay as last.prev.safetensors (a hard link)
+  // until the new state is written. A stop at any moment leaves a state and, in last or last.prev,
+  // the weights with its id; --resume takes that one (weights_of) and never mixes two checkpoints.
   void save_state() {
-    io::save_weights(path(kLastWeights), *model_, md_);
+    const std::string last = path(kLastWeights), prev = path(kPrevWeights);
+    std::error_code ec;
+    std::filesystem::remove(prev, ec);
+    if (std::filesystem::exists(last)) {
+      std::filesystem::create_hard_link(last, prev, ec);
+      if (ec) std::filesystem::copy_file(last, prev, std::filesystem::copy_options::overwrite_existing, ec);
+    }
+    const std::string id = run_id_ + "/" + std::to_string(progress_.step);
+    io::ModelMetadata md = md_;
+    md.extra[kCheckpointKey] = id;
+    io::save_weights(last, *model_, md);
     io::TrainingState s;
     save_run_settings(s, run_settings());
+    save_run_settings(s, recorded_run_settings());
+    s.set_string("run_id", run_id_);
+    s.set_string(kCheckpointKey, id);
     save_train_state<float>(s, progress_, *opt_, *schedule_);
     io::save_training_state(path(kLastState), s);
+    std::filesystem::remove(prev, ec);
+  }
+  // The weights file with the checkpoint id of state `s`: last.safetensors, or last.prev.safetensors
+  // after a stop between the two writes of save_state. A state without an id (written before ids
+  // existed) takes last.safetensors. Throws naming the files when neither matches.
+  std::string weights_of(const io::TrainingState& s) const {
+    const std::string last = path(kLastWeights);
+    if (!s.has(kCheckpointKey)) return last;
+    const std::string& want = s.get_string(kCheckpointKey);
+    std::string found;
+    for (const std::string& w : {last, path(kPrevWeights)}) {
+      if (!std::filesystem::exists(w)) continue;
+      const io::ModelMetadata md = io::read_weights_metadata(w);
+      const auto it = md.extra.find(kCheckpointKey);
+      const std::string id = it == md.extra.end() ? "none" : it->second;
+      if (id == want) return w;
+      found += (found.empty() ? "" : ", ") + w + " is checkpoint " + id;
+    }
+    fail("--resume: the weights and the training state in ", c_.out, " were not written together: ", s.path(),
+         " is checkpoint ", want, ", but ", found.empty() ? last + " is missing" : found,
+         " (start without --resume, or restore the pair)");
+  }
+  // A fresh run's id: random, so two runs into one folder never share checkpoint ids.
+  static std::string new_run_id() {
+    std::random_device rd;
+    const std::uint64_t r = (std::uint64_t{rd()} << 32) ^ rd() ^
+                            static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(r));
+    return hex;
+  }
+  // After each optimizer step: a weight that is NaN or infinite stops the run before it is used or
+  // saved (the loss of that step was still finite, so the loss check alone missed it).
+  void check_weights_finite() const {
+    const ParamArena<float> a = model_->arena();
+    const float* v = a.values.data();
+    const std::int64_t n = a.size();
+    bool finite = true;
+    for (std::int64_t i = 0; i < n; ++i) finite &= std::isfinite(v[i]);
+    if (finite) return;
+    for (const auto& p : model_->named_parameters())
+      for (std::int64_t i = 0; i < p.param->value.numel(); ++i)
+        if (!std::isfinite(p.param->value.data()[i]))
+          fail("training diverged: parameter ", p.name, " is ", p.param->value.data()[i], " after step ",
+               progress_.step + 1, " (epoch ", progress_.epoch + 1,
+               "; lower --lr, or use --clip-grad-norm); nothing was written for this step");
+    fail("training diverged: a weight is not finite after step ", progress_.step + 1);
   }
 
   std::unique_ptr<LrSchedule> schedule_for(const TrainProgress& p) const {
@@ -458,6 +587,7 @@ class Trainer {
   TrainProgress progress_;
   std::unique_ptr<LrSchedule> schedule_;
   std::vector<EpochRecord> history_;
+  std::string run_id_;  // shared by every checkpoint of this run, resumes included
   double epoch_time_sum_ = 0;
   int epochs_timed_ = 0;
 };
