@@ -206,3 +206,29 @@ TEST_CASE("resize_image: crop keeps the aspect (centred window), stretch distort
   CHECK(parse_resize_mode("stretch") == ResizeMode::stretch);
   require_error_naming([] { parse_resize_mode("squash"); }, {"squash"});
 }
+
+// Issue 19: a tiny file declaring a huge image was decoded (a 1.6 KB JPEG of 16384x16384, a truncated
+// BMP allocating 774 MB before failing). The declared size is checked on the header first.
+TEST_CASE("decode_image: an image declaring more than kMaxImagePixels is refused before decoding", "[data][decode]") {
+  using moodnet::data::decode_image;
+  using moodnet::data::kMaxImagePixels;
+  const auto decode_error = [](const std::string& bytes) {
+    try {
+      decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), "huge", 0);
+    } catch (const moodnet::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // A PGM header of 8192 x 8192 with a few pixel bytes.
+  CHECK(decode_error("P5\n8192 8192\n255\n" + std::string(16, '\x7f')) ==
+        "'huge' declares 8192x8192 = 67108864 pixels, more than the limit of 33554432 (2^25) moodnet decodes");
+  // A PNG that is only its signature and an IHDR chunk declaring 16384 x 16384 RGBA.
+  std::string png = "\x89PNG\r\n\x1a\n";
+  png += std::string("\0\0\0\x0dIHDR", 8) + std::string("\0\0\x40\0\0\0\x40\0\x08\x06\0\0\0", 13) + "CRC!";
+  CHECK_THAT(decode_error(png), Catch::StartsWith("'huge' declares 16384x16384 = 268435456 pixels"));
+  // At the limit the header passes and the decoder reports the missing data as before.
+  const std::string at_limit = "P5\n8192 4096\n255\n" + std::string(16, '\x7f');
+  REQUIRE(8192LL * 4096 == kMaxImagePixels);
+  CHECK_THAT(decode_error(at_limit), Catch::Contains("is truncated"));
+}

@@ -10,7 +10,8 @@
 // Every failure comes back as a moodnet::Error naming the file: stb never asserts (STBI_ASSERT
 // throws), never allocates for absurd sizes (STBI_MAX_DIMENSIONS), and a file that ends before
 // the decoder is done is reported as truncated instead of being padded with zeros (stb_image would
-// silently return such an image: see `truncated` below).
+// silently return such an image: see `truncated` below). An image declaring more than
+// kMaxImagePixels is refused from its header, before any pixel is decoded.
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -73,6 +74,11 @@ inline constexpr const char* kImageFormats = "JPEG/PNG/BMP/GIF/PSD/TGA/PIC/PNM/H
 
 // Largest image file we read (FER-2013 files are < 3 KB; this only guards against absurd input).
 inline constexpr std::uintmax_t kMaxImageFileBytes = std::uintmax_t{256} << 20;
+// Most pixels an image may declare (width x height), checked on the header before any decoding:
+// 2^25 = 33,554,432 (a 24-megapixel photo fits; 5792 x 5792). Decoding one takes at most about
+// 9 bytes a pixel (stb's interleaved RGBA plus the planar copy), 300 MB; a 1.6 KB JPEG claiming
+// 16384 x 16384 is refused in microseconds instead of allocating gigabytes.
+inline constexpr std::int64_t kMaxImagePixels = std::int64_t{1} << 25;
 
 // All bytes of a file. Throws moodnet::Error naming the file when it cannot be opened or read,
 // is empty, or is larger than kMaxImageFileBytes.
@@ -178,6 +184,12 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const std
   detail::StbReader reader{bytes, size};
   const stbi_io_callbacks callbacks{&detail::StbReader::read, &detail::StbReader::skip, &detail::StbReader::eof};
   int w = 0, h = 0, stored = 0;
+  if (stbi_info_from_callbacks(&callbacks, &reader, &w, &h, &stored)) {  // the header alone
+    MOODNET_CHECK(static_cast<std::int64_t>(w) * h <= kMaxImagePixels, "'", name, "' declares ", w, "x", h, " = ",
+                  static_cast<std::int64_t>(w) * h, " pixels, more than the limit of ", kMaxImagePixels,
+                  " (2^25) moodnet decodes");
+  }  // else: the decoder below names what is wrong with the file
+  reader = detail::StbReader{bytes, size};
   std::unique_ptr<stbi_uc, void (*)(void*)> px(nullptr, &stbi_image_free);
   if (detail::is_pnm16(bytes, size)) {
     px.reset(detail::load_pnm16_as_8bit(&callbacks, &reader, &w, &h, &stored));
