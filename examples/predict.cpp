@@ -2,17 +2,26 @@
 //   predict --weights models/customnet_w32.safetensors face1.jpg face2.png ...
 //   predict --weights W --json *.jpg     # one JSON object per line
 //   predict --weights W --logits-out x.safetensors *.jpg   # inputs + logits for tools/compare_with_pytorch.py
-// Any size, colour or gray: everything about the input comes from the weights file's metadata —
-// images are converted to the model's channels (gray by BT.601 luma, or RGB), resized to its stored
-// size by its aspect rule (crop or stretch), centre-cropped to its input when it was trained on
-// crops, and normalised per channel; the labels are its class names.
+//   predict --weights W --crop 410,120,380,380 photo.jpg   # the face's box (x,y,w,h), in pixels
+//   predict --weights W --fit letterbox strip.png           # whole image, aspect kept, padded
+// Any size, colour or gray: everything about the model's input comes from the weights file's
+// metadata — images are converted to the model's channels (gray by BT.601 luma, or RGB), fitted to
+// its stored size, centre-cropped to its input when it was trained on crops, and normalised per
+// channel; the labels are its class names. Photos are first turned upright by their EXIF orientation
+// (phone JPEGs), cut to --crop if given, then fitted by --fit (data/photo.hpp): crop (default: the
+// largest centred window with the model's aspect, nothing distorted), stretch (the whole image,
+// distorted when the aspects differ) or letterbox (the whole image, aspect kept, the bands filled
+// with the training mean).
 #include <moodnet/data/image_folder.hpp>
+#include <moodnet/data/photo.hpp>
 #include <moodnet/cli/flags.hpp>
 #include <moodnet/io/model_checkpoint.hpp>
 #include <moodnet/io/safetensors.hpp>
 #include <moodnet/train/classifier_flags.hpp>
 #include <moodnet/train/evaluate.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -40,7 +49,8 @@ int main(int argc, char** argv) {
   return cli::guarded_main([&] {
     train::ClassifierFlags model_flags;
     std::string logits_out;
-    bool json = false;
+    bool json = false, exif = true;
+    std::string fit = "crop", crop;
     cli::FlagParser flags("predict",
                           "Prints the class of each image and the probabilities of the model's classes (the weights "
                           "file says which channels, size, normalisation and class names).");
@@ -49,6 +59,12 @@ int main(int argc, char** argv) {
     flags.add("logits-out", &logits_out,
               "also write the normalised inputs and the logits to this safetensors file "
               "(for tools/compare_with_pytorch.py compare)");
+    flags.add_choice("fit", &fit, {"crop", "stretch", "letterbox"},
+                     "how an image of another aspect becomes the model's input: crop (the centre, nothing "
+                     "distorted), stretch (all of it, distorted) or letterbox (all of it, padded with the training mean)");
+    flags.add("crop", &crop, "classify only this box of each image: x,y,w,h in pixels of the upright image (e.g. a face)")
+        .metavar("X,Y,W,H");
+    flags.add("exif", &exif, "turn JPEGs upright by their EXIF orientation (--no-exif: use the pixels as stored)");
     flags.set_positional("IMAGE...", 1, 1 << 20);
     const std::vector<std::string> files = flags.parse(argc, argv);
     if (const std::string text = flags.requested_text(); !text.empty()) {  // --help, --version
@@ -65,10 +81,17 @@ int main(int argc, char** argv) {
     const data::ImageShape stored = md.stored_shape();
     stored.validate("model " + weights);  // 1 or 3 channels: what an image file can give
     const std::int64_t n = static_cast<std::int64_t>(files.size());
+    data::PhotoOptions photo;
+    photo.fit = data::parse_fit(fit);
+    photo.use_exif = exif;
+    if (flags.is_set("crop")) photo.box = data::parse_pixel_box(crop, "--crop");
+    photo.pad.clear();  // letterbox bands: the training mean, so they normalise to 0
+    for (int c = 0; c < stored.channels; ++c)
+      photo.pad.push_back(static_cast<std::uint8_t>(std::clamp(std::lround(255.0 * norm.mean_of(c)), 0L, 255L)));
     Tensor<std::uint8_t> pixels({n, stored.channels, stored.height, stored.width});
     for (std::int64_t i = 0; i < n; ++i)
-      data::load_image_as(files[static_cast<std::size_t>(i)], files[static_cast<std::size_t>(i)], stored, md.resize,
-                          pixels.data() + i * stored.numel());
+      data::load_photo(files[static_cast<std::size_t>(i)], files[static_cast<std::size_t>(i)], stored, photo,
+                       pixels.data() + i * stored.numel());
     Tensor<float> x({n, stored.channels, stored.height, stored.width});
     data::normalize_images(pixels.data(), x.data(), n, stored, norm);
     const std::vector<float> probs = train::predict_probabilities(model, x, train::Tta::none);

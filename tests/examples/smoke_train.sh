@@ -57,6 +57,12 @@ for line in open(sys.argv[1]):
     assert o["label"] == classes[max(range(7), key=lambda i: o["probs"][i])], o
 PY
 
+# 3b. predict's photo flags on a 48x48 sample: a box of the whole image, and letterbox (nothing to pad
+# on a square image), give exactly the default's answer; a box outside the image is a clear error.
+"$bin/predict" --weights "$work/a/best.safetensors" --json --crop 0,0,48,48 --fit letterbox "${imgs[@]:0:3}" \
+  > "$work/pred_box.jsonl" || fail "predict --crop --fit letterbox failed"
+cmp -s "$work/pred.jsonl" "$work/pred_box.jsonl" || fail "predict --crop 0,0,48,48 --fit letterbox changed the answer"
+
 # 4. evaluate on the same weights reproduces the trainer's PrivateTest number (no TTA).
 "$bin/evaluate" --weights "$work/a/best.safetensors" --data "$data" --split private > "$work/eval.txt"
 want=$(grep -E "^PrivateTest:    " "$work/a/test_results.txt" | sed 's/^PrivateTest: *//')
@@ -77,6 +83,8 @@ expect_error "unknown value 'foo'" "$bin/train_customnet" --optimizer foo
 expect_error "unknown flag --frobnicate" "$bin/train_customnet" --frobnicate
 expect_error "$work/nothing" "$bin/train_customnet" --data "$work/nothing"
 expect_error "cannot open" "$bin/predict" --weights "$work/missing.safetensors" "${imgs[0]}"
+expect_error "does not fit in the image (48x48" "$bin/predict" --weights "$work/a/best.safetensors" --crop 40,40,20,20 "${imgs[0]}"
+expect_error "--crop: '1,2,3' is not X,Y,W,H" "$bin/predict" --weights "$work/a/best.safetensors" --crop 1,2,3 "${imgs[0]}"
 printf 'garbage' > "$work/bad.safetensors"
 expect_error "bad.safetensors" "$bin/evaluate" --weights "$work/bad.safetensors" --data "$data"
 "$bin/train_mobilenet" --data "$data" --width 0.25 --epochs 1 --max-steps 1 --batch-size 8 --out "$work/m" > /dev/null 2>&1 \
