@@ -62,3 +62,22 @@ TEST_CASE("A second SIGINT kills the process with the default action", "[train][
   CHECK(WIFSIGNALED(status));
   CHECK(WTERMSIG(status) == SIGINT);
 }
+
+// Issue 19: SIGHUP (the terminal closed) killed a run without saving, and `train | tee` + Ctrl-C
+// died of SIGPIPE on the next log line before saving.
+TEST_CASE("SIGHUP requests a stop like SIGINT; SIGPIPE is ignored while the guard lives", "[train][signal]") {
+  clear_stop_request();
+  const auto hup_before = current_handler(SIGHUP), pipe_before = current_handler(SIGPIPE);
+  {
+    StopSignalGuard guard;
+    CHECK(current_handler(SIGHUP) == moodnet::train::detail::on_stop_signal);
+    CHECK(current_handler(SIGPIPE) == SIG_IGN);
+    REQUIRE(raise(SIGPIPE) == 0);  // survives
+    CHECK_FALSE(stop_requested());
+    REQUIRE(raise(SIGHUP) == 0);
+    CHECK(stop_signal_number() == SIGHUP);
+  }
+  CHECK(current_handler(SIGHUP) == hup_before);
+  CHECK(current_handler(SIGPIPE) == pipe_before);
+  clear_stop_request();
+}

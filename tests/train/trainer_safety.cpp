@@ -147,3 +147,18 @@ TEST_CASE("Trainer: a resume with another learning rate, epoch count or dataset 
   test::write_bytes(img, bytes);
   CHECK_THROWS_WITH(safety_run(c), Catch::Contains("; data ") && Catch::Contains(", now "));
 }
+
+TEST_CASE("Trainer: a stop requested while the data loads ends the run cleanly before training", "[train][safety]") {
+  test::TempDir dir("safety-early-stop");
+  safety_write_data(dir / "data");
+  TrainConfig c = safety_config(dir / "data", dir / "run");
+  clear_stop_request();
+  train::detail::stop_signal.store(SIGINT);  // as the handler does when Ctrl-C arrives during load_data
+  std::string log;
+  const TrainResult r = safety_run(c, &log);
+  clear_stop_request();
+  CHECK(r.stopped_early);
+  CHECK_THAT(log, Catch::Contains("interrupted before the first batch: nothing new to save"));
+  CHECK_FALSE(fs::exists(dir / "run" / "last.safetensors"));
+  CHECK_FALSE(fs::exists(dir / "run" / io::kRunLockFile));
+}

@@ -1,8 +1,10 @@
 #pragma once
-// Ctrl-C handling for the training loop. The first SIGINT or SIGTERM only sets a flag that the loop
-// polls (stop_requested()) so it can finish the batch, save a checkpoint and exit cleanly. The
-// handler is installed with SA_RESETHAND, so the kernel restores the default action as it runs:
-// a second Ctrl-C kills a stuck program the usual way.
+// Ctrl-C handling for the training loop. The first SIGINT, SIGTERM or SIGHUP (the terminal closed)
+// only sets a flag that the loop polls (stop_requested()) so it can finish the batch, save a
+// checkpoint and exit cleanly. The handler is installed with SA_RESETHAND, so the kernel restores
+// the default action as it runs: a second Ctrl-C kills a stuck program the usual way. SIGPIPE is
+// ignored meanwhile: with `train | tee log`, Ctrl-C kills tee too, and the next log line would
+// otherwise kill the trainer before it saves; writes to the dead pipe fail quietly instead.
 //
 //   moodnet::train::StopSignalGuard guard;   // installs; the destructor restores the old handlers
 //   while (training && !moodnet::train::stop_requested()) { ... }
@@ -31,9 +33,9 @@ extern "C" inline void on_stop_signal(int sig) {
 }
 }  // namespace detail
 
-// True once SIGINT or SIGTERM arrived while a StopSignalGuard was alive.
+// True once SIGINT, SIGTERM or SIGHUP arrived while a StopSignalGuard was alive.
 inline bool stop_requested() { return detail::stop_signal.load(std::memory_order_relaxed) != 0; }
-// The signal number that requested the stop (SIGINT, SIGTERM), or 0.
+// The signal number that requested the stop (SIGINT, SIGTERM, SIGHUP), or 0.
 inline int stop_signal_number() { return detail::stop_signal.load(std::memory_order_relaxed); }
 // Forgets a stop request (e.g. between tests, or after handling it).
 inline void clear_stop_request() { detail::stop_signal.store(0, std::memory_order_relaxed); }
@@ -45,19 +47,27 @@ class StopSignalGuard {
     sa.sa_handler = detail::on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESETHAND | SA_RESTART;  // one-shot: the second signal gets the default action
-    for (int i = 0; i < 2; ++i)
+    for (int i = 0; i < kCount; ++i)
       if (::sigaction(kSignals[i], &sa, &saved_[i]) != 0)
         fail("cannot install a handler for signal ", kSignals[i], ": ", std::strerror(errno));
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    if (::sigaction(SIGPIPE, &ignore, &saved_pipe_) != 0)
+      fail("cannot ignore SIGPIPE: ", std::strerror(errno));
   }
   ~StopSignalGuard() {
-    for (int i = 0; i < 2; ++i) ::sigaction(kSignals[i], &saved_[i], nullptr);
+    for (int i = 0; i < kCount; ++i) ::sigaction(kSignals[i], &saved_[i], nullptr);
+    ::sigaction(SIGPIPE, &saved_pipe_, nullptr);
   }
   StopSignalGuard(const StopSignalGuard&) = delete;
   StopSignalGuard& operator=(const StopSignalGuard&) = delete;
 
  private:
-  static constexpr int kSignals[2] = {SIGINT, SIGTERM};
-  struct sigaction saved_[2] {};
+  static constexpr int kCount = 3;
+  static constexpr int kSignals[kCount] = {SIGINT, SIGTERM, SIGHUP};
+  struct sigaction saved_[kCount] {};
+  struct sigaction saved_pipe_ {};
 };
 
 }  // namespace moodnet::train

@@ -154,12 +154,13 @@ class Trainer {
     set_num_threads(c_.threads);
     std::filesystem::create_directories(c_.out);
     const io::RunLock lock(c_.out);  // held until the run returns or throws
+    StopSignalGuard stop_guard;  // from here: Ctrl-C, SIGTERM, SIGHUP while the data loads stop cleanly too
     load_data();
     build();
     start_or_resume();
 
-    StopSignalGuard stop_guard;
-    bool stop = false;
+    bool stop = stop_requested();
+    if (stop) log_ << "interrupted before the first batch: nothing new to save (" << c_.out << " is unchanged)\n";
     while (progress_.epoch < progress_.epochs_total && !stop) {
       const EpochRun e = train_epoch();
       stop = e.stopped;
@@ -394,6 +395,11 @@ class Trainer {
     for (Tta t : {Tta::none, tta}) {
       const std::string tag = t == Tta::none ? "" : std::string(" with ") + c_.tta + " TTA";
       for (std::size_t i = 0; i < data_.tests.size(); ++i) {
+        if (stop_requested()) {  // Ctrl-C during the final evaluation: stop between two splits
+          log_ << "interrupted: final evaluation skipped (the weights are in " << c_.out << ")\n";
+          result.stopped_early = true;
+          return;
+        }
         const TestSplit& split = data_.tests[i];
         const EvalResult r = evaluate(*model_, split.set, data_.norm, t, c_.batch_size);
         const std::string label = split.name + tag + ":";
