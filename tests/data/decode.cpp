@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include "moodnet/data/resize.hpp"
 #include "encode.hpp"
 #include "support.hpp"
@@ -231,4 +233,17 @@ TEST_CASE("decode_image: an image declaring more than kMaxImagePixels is refused
   const std::string at_limit = "P5\n8192 4096\n255\n" + std::string(16, '\x7f');
   REQUIRE(8192LL * 4096 == kMaxImagePixels);
   CHECK_THAT(decode_error(at_limit), Catch::Contains("is truncated"));
+}
+
+// Issue 19: a FIFO named like an image (or inside a dataset folder) blocked predict and evaluate
+// forever in open(); it is refused from its type, never opened.
+TEST_CASE("read_file_bytes and probe_image_file: a FIFO is not a regular file, refused without opening it",
+          "[data][decode]") {
+  test::TempDir tmp("fifo");
+  const auto fifo = tmp / "face.jpg";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(read_file_bytes(fifo), "cannot read '" + fifo.string() + "': not a regular file (a FIFO)");
+  CHECK_THROWS_WITH(moodnet::data::probe_image_file(fifo, "face.jpg"),
+                    "cannot read 'face.jpg': not a regular file (a FIFO)");
+  CHECK_THROWS_WITH(moodnet::data::load_image(fifo, 1), Catch::Contains("not a regular file (a FIFO)"));
 }

@@ -80,14 +80,30 @@ inline constexpr std::uintmax_t kMaxImageFileBytes = std::uintmax_t{256} << 20;
 // 16384 x 16384 is refused in microseconds instead of allocating gigabytes.
 inline constexpr std::int64_t kMaxImagePixels = std::int64_t{1} << 25;
 
-// All bytes of a file. Throws moodnet::Error naming the file when it cannot be opened or read,
-// is empty, or is larger than kMaxImageFileBytes.
+namespace detail {
+// Why a path that exists is not a file to read: "" for a regular file (links followed), else "it is
+// a folder" or "not a regular file (a FIFO)" etc. Opening a FIFO blocks until a writer appears, so a
+// FIFO named face.jpg (or one inside a dataset folder) would hang predict and evaluate forever.
+inline std::string not_a_file_reason(const std::filesystem::file_status& st) {
+  namespace fs = std::filesystem;
+  if (fs::is_regular_file(st)) return "";
+  if (fs::is_directory(st)) return "it is a folder";
+  const char* kind = fs::is_fifo(st) ? "a FIFO" : fs::is_socket(st) ? "a socket"
+                   : fs::is_block_file(st) || fs::is_character_file(st) ? "a device" : "of an unknown kind";
+  return std::string("not a regular file (") + kind + ")";
+}
+}  // namespace detail
+
+// All bytes of a file. Throws moodnet::Error naming the file when it cannot be opened or read, is
+// not a regular file (a folder, FIFO, socket or device: never opened), is empty, or is larger than
+// kMaxImageFileBytes.
 inline std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   MOODNET_CHECK(!ec && std::filesystem::exists(status), "cannot read '", path.string(),
                 "': ", ec ? ec.message() : "no such file");
-  MOODNET_CHECK(!std::filesystem::is_directory(status), "cannot read '", path.string(), "': it is a folder");
+  const std::string not_a_file = detail::not_a_file_reason(status);
+  MOODNET_CHECK(not_a_file.empty(), "cannot read '", path.string(), "': ", not_a_file);
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) fail("cannot open '", path.string(), "': ", std::error_code(errno, std::generic_category()).message());
   std::vector<std::uint8_t> bytes;
@@ -237,8 +253,11 @@ inline GrayImage load_gray(const std::filesystem::path& path) { return load_imag
 // moodnet::Error naming `name` when the file cannot be opened or is not an image stb can read.
 inline ImageInfo probe_image_file(const std::filesystem::path& path, const std::string& name) {
   std::error_code ec;
-  MOODNET_CHECK(std::filesystem::is_regular_file(path, ec), "cannot read '", name, "': ",
-                std::filesystem::is_directory(path, ec) ? "it is a folder" : "no such file");
+  const auto status = std::filesystem::status(path, ec);
+  MOODNET_CHECK(std::filesystem::exists(status), "cannot read '", name, "': ",
+                ec && ec != std::errc::no_such_file_or_directory ? ec.message() : "no such file");
+  const std::string not_a_file = detail::not_a_file_reason(status);
+  MOODNET_CHECK(not_a_file.empty(), "cannot read '", name, "': ", not_a_file);
   MOODNET_CHECK(std::filesystem::file_size(path, ec) != 0 || ec, "'", name, "' is empty (0 bytes)");
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) fail("cannot open '", name, "': ", std::error_code(errno, std::generic_category()).message());
