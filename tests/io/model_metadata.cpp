@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <limits>
 #include <string>
 
 #include "../support/temp_dir.hpp"
@@ -193,4 +194,47 @@ TEST_CASE("Weights whose tensors disagree with their metadata: class count and c
   other.input = Shape{3, 16, 16};
   Model<float> rgb_model = make_model<float>(other, 1);
   CHECK_THROWS_WITH(load_weights(good, rgb_model), Contains("1 input channel(s), but the model takes 3"));
+}
+
+// Issue 19: weights files of NaN or Inf values, negative batchnorm running variances, or an absurd
+// normalisation loaded and predicted without a word.
+TEST_CASE("Weights with non-finite values, a negative running variance or an absurd normalisation are refused",
+          "[io][metadata]") {
+  const test::TempDir dir("metadata-values");
+  ModelMetadata md = rgb_metadata();
+  md.input = Shape{1, 16, 16};
+  md.input_mean = 0.5, md.input_std = 0.25;
+  md.image_height = md.image_width = 0;
+  const auto saved_with = [&](const std::string& name, auto&& edit) {
+    Model<float> model = make_model<float>(md, 1);
+    edit(model);
+    const std::string f = dir.file(name);
+    save_weights(f, model, md);
+    return f;
+  };
+  const std::string nan = saved_with("nan.safetensors", [](Model<float>& m) {
+    m.named_parameters()[1].param->value.data()[2] = std::numeric_limits<float>::quiet_NaN();
+  });
+  CHECK_THROWS_WITH(load_model<float>(nan), "checkpoint " + nan + ": tensor features.1.weight holds nan at element 2: "
+                                            "weights must be finite numbers");
+  const std::string inf = saved_with("inf.safetensors", [](Model<float>& m) {
+    m.named_parameters().back().param->value.data()[0] = -std::numeric_limits<float>::infinity();
+  });
+  CHECK_THROWS_WITH(load_model<float>(inf), Contains("tensor head.3.bias holds -inf at element 0"));
+  const std::string var = saved_with("var.safetensors", [](Model<float>& m) {
+    for (auto& b : m.named_buffers())
+      if (b.name == "features.1.running_var") b.buffer.values.data()[3] = -0.5f;
+  });
+  CHECK_THROWS_WITH(load_model<float>(var), "checkpoint " + var + ": tensor features.1.running_var holds -0.5 at "
+                                            "element 3: a running variance must be >= 0");
+
+  Metadata m = md.to_map();
+  m["input_std"] = "1e-30";
+  CHECK(from_map_error(m) == "checkpoint m.safetensors: __metadata__ \"input_std\" is \"1e-30\": every std must be in "
+                             "[1e-06, 1000] (inputs are (pixel/255 - mean) / std)");
+  m = md.to_map();
+  m["input_mean"] = "1e30";
+  CHECK_THAT(from_map_error(m), Contains("\"input_mean\" is \"1e+30\": every mean must be in [-1000, 1000]"));
+  m["input_mean"] = "0.5";
+  CHECK(from_map_error(m) == "(no error)");
 }

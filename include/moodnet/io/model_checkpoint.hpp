@@ -4,6 +4,7 @@
 // F32 values and I64 num_batches_tracked — plus __metadata__ (model, size arguments, input_shape,
 // class_names, per-channel input_mean and input_std, resize, image_size; io/model_metadata.hpp).
 // `model.load_state_dict(safetensors.torch.load_file(path))` works unchanged.
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -76,19 +77,41 @@ inline void check_input_and_classes(const SafetensorsFile& f, Model<T>& model, c
 }
 }  // namespace detail
 
+namespace detail {
+// After a tensor is copied: every value finite, and a batchnorm running variance not negative (a
+// file of NaN weights would load and predict NaN without a word). Names the file, tensor and element.
+template <class T>
+inline void check_values(const std::string& path, const std::string& name, TensorView<const T> v) {
+  const bool variance = name.size() >= 12 && name.compare(name.size() - 12, 12, ".running_var") == 0;
+  for (std::int64_t i = 0; i < v.numel(); ++i) {
+    const T x = v.data()[i];
+    if (!std::isfinite(x))
+      fail("checkpoint ", path, ": tensor ", name, " holds ", x, " at element ", i, ": weights must be finite numbers");
+    if (variance && x < 0)
+      fail("checkpoint ", path, ": tensor ", name, " holds ", x, " at element ", i, ": a running variance must be >= 0");
+  }
+}
+}  // namespace detail
+
 // Reads every parameter and buffer of `model` from `path`: names, dtypes and shapes must match,
-// and the file must hold nothing else. Returns the file's metadata (validated first).
+// every value must be finite (running variances >= 0), and the file must hold nothing else.
+// Returns the file's metadata (validated first).
 template <class T>
 inline ModelMetadata load_weights(const std::string& path, Model<T>& model) {
   const SafetensorsFile f = SafetensorsFile::load(path);
   ModelMetadata md = ModelMetadata::from_map(f.metadata(), path);
   detail::check_input_and_classes(f, model, md);
-  for (const auto& p : model.named_parameters()) f.copy_to(p.name, p.param->value);
+  for (const auto& p : model.named_parameters()) {
+    f.copy_to(p.name, p.param->value);
+    detail::check_values(path, p.name, TensorView<const T>(p.param->value));
+  }
   for (auto& b : model.named_buffers()) {
-    if (b.buffer.counter)
+    if (b.buffer.counter) {
       f.copy_to(b.name, b.buffer.counter, {});
-    else
+    } else {
       f.copy_to(b.name, b.buffer.values);
+      detail::check_values(path, b.name, TensorView<const T>(b.buffer.values));
+    }
   }
   f.check_all_read();
   return md;

@@ -128,6 +128,10 @@ struct ChannelValues {
 };
 
 struct ModelMetadata {
+  // Bounds on the normalisation (validate): pixel/255 is in [0, 1], so real means are in [0, 1] and
+  // stds in (0, 0.5]; these only refuse the absurd.
+  static constexpr double kMaxAbsMean = 1000, kMinStd = 1e-6, kMaxStd = 1000;
+
   std::string model;  // a registered name: "mobilenet", "customnet", ...
   SizeArgs size;      // the model's size arguments by key: {{"alpha", 0.5}} or {{"w", 32}}
   Shape input = default_input_shape();  // [C, H, W] the network takes
@@ -193,10 +197,17 @@ struct ModelMetadata {
         fail(where, " \"", key, "\" is \"", v->str(), "\": ", v->size(), " values for an input of ", channels,
              " channel(s) (input_shape ", format_input_shape(input), "), expected 1",
              channels > 1 ? " or " + std::to_string(channels) : "");
-      for (double x : v->values)
+      for (double x : v->values) {
         if (!std::isfinite(x) || (!is_mean && !(x > 0)))
           fail(where, " \"", key, "\" is \"", v->str(), "\": ",
                is_mean ? "every mean must be a finite number" : "every std must be a finite number > 0");
+        // pixel/255 lies in [0, 1]: a mean of 1e30 or a std of 1e-30 is no normalisation any data gives
+        // (and turns every input into +-inf or 0).
+        if (is_mean ? std::abs(x) > kMaxAbsMean : (x < kMinStd || x > kMaxStd))
+          fail(where, " \"", key, "\" is \"", v->str(), "\": ",
+               is_mean ? "every mean must be in [-1000, 1000]" : "every std must be in [1e-06, 1000]",
+               " (inputs are (pixel/255 - mean) / std)");
+      }
     }
     if ((image_height == 0) != (image_width == 0) ||
         (image_height != 0 && (image_height < input[1] || image_width < input[2])))
