@@ -15,6 +15,7 @@
 #include <moodnet/data/image_folder.hpp>
 #include <moodnet/data/photo.hpp>
 #include <moodnet/cli/flags.hpp>
+#include <moodnet/io/json.hpp>
 #include <moodnet/io/model_checkpoint.hpp>
 #include <moodnet/io/safetensors.hpp>
 #include <moodnet/train/classifier_flags.hpp>
@@ -22,28 +23,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
 using namespace moodnet;
-
-namespace {
-// JSON string literal of s (quotes, backslashes and control characters escaped).
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += static_cast<char>(c);
-    else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else out += static_cast<char>(c);
-  }
-  return out + "\"";
-}
-}  // namespace
 
 int main(int argc, char** argv) {
   return cli::guarded_main([&] {
@@ -108,12 +94,14 @@ int main(int argc, char** argv) {
       const float* p = probs.data() + i * k;
       const std::size_t best = static_cast<std::size_t>(std::max_element(p, p + k) - p);
       if (json) {
-        std::string line = "{\"file\": " + json_string(files[i]) + ", \"label\": " + json_string(md.class_names[best]) +
-                           ", \"probs\": [";
+        // File names are bytes, not always UTF-8: invalid bytes print as U+FFFD so each line stays
+        // valid JSON; a probability that is not finite prints as null (JSON has no NaN).
+        std::string line = "{\"file\": " + io::json_string_lossy(files[i]) +
+                           ", \"label\": " + io::json_string_lossy(md.class_names[best]) + ", \"probs\": [";
         for (std::size_t j = 0; j < k; ++j) {
           char buf[32];
           std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(p[j]));  // round-trips a float
-          line += (j ? ", " : "") + std::string(buf);
+          line += (j ? ", " : "") + (std::isfinite(p[j]) ? std::string(buf) : std::string("null"));
         }
         std::cout << line << "]}\n";
       } else {

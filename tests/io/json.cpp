@@ -92,3 +92,14 @@ TEST_CASE("JSON: an object with 200k keys parses, and a duplicate last key is na
   CHECK_THROWS_WITH(parse_json(text + ",\"k12345\":0}"),
                     "JSON: duplicate key \"k12345\" at byte " + std::to_string(at));
 }
+
+// Issue 19: predict --json printed file names that are not UTF-8 byte for byte: invalid JSON.
+TEST_CASE("json_string_lossy: valid UTF-8 kept, every invalid byte U+FFFD, escapes as to_json", "[io][json]") {
+  using moodnet::io::json_string_lossy;
+  CHECK(json_string_lossy("caf\xc3\xa9 \"x\"\n.jpg") == "\"caf\xc3\xa9 \\\"x\\\"\\n.jpg\"");
+  CHECK(json_string_lossy("a\xff" "b\xc3") == "\"a\\ufffdb\\ufffd\"");             // stray byte, cut sequence
+  CHECK(json_string_lossy("\xed\xa0\x80") == "\"\\ufffd\\ufffd\\ufffd\"");        // a surrogate, byte by byte
+  CHECK(json_string_lossy("\xf0\x9f\x98\x80") == "\"\xf0\x9f\x98\x80\"");         // U+1F600 kept
+  const std::string bad_name = "face\x80\xfe.jpg";
+  CHECK(parse_json(json_string_lossy(bad_name)).as_string() == "face\xef\xbf\xbd\xef\xbf\xbd.jpg");
+}

@@ -86,6 +86,28 @@ inline std::string format_double(double d) {
 
 namespace detail {
 
+// Length of the valid UTF-8 sequence of two or more bytes starting at s[pos], or 0 when there is
+// none (an ASCII byte, a stray continuation byte, an overlong form, a surrogate, > U+10FFFF).
+inline std::size_t utf8_sequence_length(std::string_view s, std::size_t pos) {
+  const auto b = [&](std::size_t i) { return pos + i < s.size() ? static_cast<unsigned char>(s[pos + i]) : 0u; };
+  const unsigned c = b(0);
+  const auto cont = [&](std::size_t i) { return (b(i) & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && b(1) >= 0xA0) return 0;  // UTF-16 surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xF0 && b(1) < 0x90) return 0;  // overlong
+    if (c == 0xF4 && b(1) >= 0x90) return 0;  // > U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
 class JsonParser {
  public:
   explicit JsonParser(std::string_view s) : s_(s) {}
@@ -198,26 +220,7 @@ class JsonParser {
     else if (cp < 0x10000) { out += char(0xE0 | (cp >> 12)); out += char(0x80 | ((cp >> 6) & 0x3F)); out += char(0x80 | (cp & 0x3F)); }
     else { out += char(0xF0 | (cp >> 18)); out += char(0x80 | ((cp >> 12) & 0x3F)); out += char(0x80 | ((cp >> 6) & 0x3F)); out += char(0x80 | (cp & 0x3F)); }
   }
-  // Length of the valid UTF-8 sequence starting at pos_ (>= 2 bytes), or 0 when invalid.
-  std::size_t utf8_length() const {
-    const auto b = [&](std::size_t i) { return pos_ + i < s_.size() ? static_cast<unsigned char>(s_[pos_ + i]) : 0u; };
-    const unsigned c = b(0);
-    const auto cont = [&](std::size_t i) { return (b(i) & 0xC0) == 0x80; };
-    if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-      if (!cont(1) || !cont(2)) return 0;
-      if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
-      if (c == 0xED && b(1) >= 0xA0) return 0;  // UTF-16 surrogate
-      return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-      if (!cont(1) || !cont(2) || !cont(3)) return 0;
-      if (c == 0xF0 && b(1) < 0x90) return 0;  // overlong
-      if (c == 0xF4 && b(1) >= 0x90) return 0;  // > U+10FFFF
-      return 4;
-    }
-    return 0;
-  }
+  std::size_t utf8_length() const { return utf8_sequence_length(s_, pos_); }
 
   std::string parse_string() {
     expect('"');
@@ -308,10 +311,19 @@ class JsonParser {
   std::size_t pos_ = 0;
 };
 
-inline void write_json_string(std::string& out, std::string_view s) {
+// `lossy`: a byte that does not start a valid UTF-8 sequence is written as U+FFFD (else it passes
+// through, and the text is only valid JSON when s is UTF-8).
+inline void write_json_string(std::string& out, std::string_view s, bool lossy = false) {
   out += '"';
-  for (const char ch : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char ch = s[i];
     const auto c = static_cast<unsigned char>(ch);
+    if (lossy && c >= 0x80) {
+      const std::size_t n = utf8_sequence_length(s, i);
+      if (n == 0) out += "\\ufffd";
+      else out.append(s.substr(i, n)), i += n - 1;
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -380,6 +392,14 @@ inline void write_json(std::string& out, const Json& v) {
 
 // Parses one JSON document (surrounding whitespace allowed); throws "JSON: ... at byte N".
 inline Json parse_json(std::string_view text) { return detail::JsonParser(text).parse_document(); }
+
+// A JSON string literal for text that need not be UTF-8 (a Linux file name is any bytes): each byte
+// that does not start a valid UTF-8 sequence becomes U+FFFD, so the line is always valid JSON.
+inline std::string json_string_lossy(std::string_view s) {
+  std::string out;
+  detail::write_json_string(out, s, true);
+  return out;
+}
 
 // Compact JSON text (no spaces); strings are written as UTF-8 with the mandatory escapes.
 inline std::string to_json(const Json& v) {
