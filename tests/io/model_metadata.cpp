@@ -238,3 +238,11 @@ TEST_CASE("Weights with non-finite values, a negative running variance or an abs
   m["input_mean"] = "0.5";
   CHECK(from_map_error(m) == "(no error)");
 }
+
+// Issue 19: a training-state file given as weights was reported as lacking a "w".
+TEST_CASE("A training-state file given as weights is named as one", "[io][metadata]") {
+  Metadata state = {{"format", "moodnet-training-state-1"}, {"model", "customnet"}, {"size.w", "8"}, {"step", "3"}};
+  CHECK(from_map_error(state) == "checkpoint m.safetensors is a training-state file (\"format\" "
+                                 "moodnet-training-state-1), not a weights file: use the weights saved beside it "
+                                 "(last.safetensors or best.safetensors)");
+}

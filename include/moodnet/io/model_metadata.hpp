@@ -246,6 +246,11 @@ struct ModelMetadata {
   // Reads the keys above from a file's metadata; `file` names the checkpoint in errors.
   static ModelMetadata from_map(const Metadata& m, const std::string& file) {
     const std::string where = "checkpoint " + file + ": __metadata__";
+    // A trainer's training-state file (io/training_state.hpp) has a "model" too; say what it is
+    // rather than that it lacks a size argument.
+    if (const auto f = m.find("format"); f != m.end() && f->second.rfind("moodnet-training-state", 0) == 0)
+      fail("checkpoint ", file, " is a training-state file (\"format\" ", f->second, "), not a weights file: use "
+           "the weights saved beside it (last.safetensors or best.safetensors)");
     ModelMetadata md;
     const auto model = m.find("model");
     if (model == m.end()) fail(where, " has no \"model\"");
