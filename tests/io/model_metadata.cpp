@@ -246,3 +246,19 @@ TEST_CASE("A training-state file given as weights is named as one", "[io][metada
                                  "moodnet-training-state-1), not a weights file: use the weights saved beside it "
                                  "(last.safetensors or best.safetensors)");
 }
+
+// Issue 19: a 160-byte file whose metadata claimed width 1024 made predict allocate 9.2 GB and run
+// for a minute before the tensors were compared. The build is capped at the values the file holds.
+TEST_CASE("load_model refuses metadata describing a network larger than the file, before building it",
+          "[io][metadata]") {
+  const test::TempDir dir("metadata-huge");
+  const std::string f = dir.file("tiny.safetensors");
+  Metadata m = {{"model", "customnet"}, {"w", "256"},          {"class_names", "a,b"},
+                {"input_mean", "0.5"},  {"input_std", "0.25"}, {"input_shape", "1,16,16"}};
+  const float values[4] = {1, 2, 3, 4};
+  save_safetensors(f, {tensor_ref<float>("features.0.weight", values, {4})}, m);
+  CHECK_THROWS_WITH(load_model<float>(f), Catch::Matches("checkpoint " + f +
+                                                         ": the network its metadata describes has [0-9]+ parameters, "
+                                                         "but the file holds only 4 values \\(at most 65544 allowed\\)"));
+  CHECK(model_parameter_cap.limit == 0);  // the cap is for that one build
+}

@@ -4,6 +4,7 @@
 // F32 values and I64 num_batches_tracked — plus __metadata__ (model, size arguments, input_shape,
 // class_names, per-channel input_mean and input_std, resize, image_size; io/model_metadata.hpp).
 // `model.load_state_dict(safetensors.torch.load_file(path))` works unchanged.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -129,11 +130,28 @@ inline Model<T> make_model(const ModelMetadata& md, std::uint64_t seed = 0) {
   return build_model<T>(md.model, md.spec(seed));
 }
 
-// Builds the model a weights file describes and loads its weights into it.
+// Builds the model a weights file describes and loads its weights into it. The build may have at
+// most twice as many parameters as the file holds values, plus 65,536 (ModelParameterCap): a
+// 160-byte file whose metadata claims CustomNet w 1024 is refused at once instead of allocating 9 GB.
 template <class T = float>
 inline Model<T> load_model(const std::string& path, ModelMetadata* metadata_out = nullptr) {
-  const ModelMetadata md = read_weights_metadata(path);
+  const SafetensorsFile f = SafetensorsFile::load(path);
+  const ModelMetadata md = ModelMetadata::from_map(f.metadata(), path);
+  std::int64_t values = 0;
+  for (const TensorEntry& e : f.tensors()) {
+    std::int64_t n = 1;
+    for (const std::int64_t d : e.shape) n *= d;  // the header was checked against the file's size
+    values += n;
+  }
+  struct CapGuard {
+    ModelParameterCap saved = model_parameter_cap;
+    ~CapGuard() { model_parameter_cap = saved; }
+  } guard;
+  // Twice the file's values (plus 64 Ki): a bound on memory, loose enough that a near miss (a
+  // class count or width off by a little) still gets the precise tensor-by-tensor message below.
+  model_parameter_cap = {2 * values + (1 << 16), values, "checkpoint " + path};
   Model<T> model = make_model<T>(md);
+  model_parameter_cap = guard.saved;
   load_weights(path, model);
   if (metadata_out) *metadata_out = md;
   return model;

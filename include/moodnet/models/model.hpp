@@ -29,6 +29,16 @@
 
 namespace moodnet {
 
+// A cap on the parameters of Models built on this thread (limit 0 = none), set for one build by
+// io::load_model (ModelParameterCap) from the number of values its weights file holds: metadata that
+// claims a huge width is refused before gigabytes are allocated and initialised, not after.
+struct ModelParameterCap {
+  std::int64_t limit = 0;
+  std::int64_t values = 0;  // what the file holds, for the message
+  std::string source;       // names the file in the message
+};
+inline thread_local ModelParameterCap model_parameter_cap;
+
 template <class T>
 class Model {
  public:
@@ -56,6 +66,10 @@ class Model {
       p.offset = total;
       total += p.param->shape.numel();
     }
+    if (model_parameter_cap.limit > 0 && total > model_parameter_cap.limit)
+      fail(model_parameter_cap.source, ": the network its metadata describes has ", total,
+           " parameters, but the file holds only ", model_parameter_cap.values, " values (at most ",
+           model_parameter_cap.limit, " allowed)");
     values_ = Tensor<T>({total});
     grads_ = Tensor<T>({total});
     for (auto& p : params_) {
