@@ -123,3 +123,14 @@ TEST_CASE("fer2013.csv: bad files and rows are errors naming the file and line, 
     require_error_naming([&] { load_fer2013_csv(tmp / "t.csv", {"Test"}); }, {"Test"});
   }
 }
+
+// Issue 19: a CSV saved with a UTF-8 byte-order mark was rejected ("has header '\xEF\xBB\xBFemotion...'").
+TEST_CASE("fer2013.csv: a UTF-8 byte-order mark before the header is read past", "[data][csv]") {
+  TempDir tmp("csv-bom");
+  write_bytes(tmp / "bom.csv", "\xEF\xBB\xBF" "emotion,pixels,Usage\r\n3," + pixels(5) + ",Training\r\n");
+  const Dataset d = load_fer2013_csv(tmp / "bom.csv", {"Training"});
+  REQUIRE(d.size() == 1);
+  CHECK(d.label(0) == 3);
+  CHECK(d.keys[0] == "csv line 2");
+  CHECK(int(d.image(0)[0]) == 5);
+}

@@ -106,6 +106,9 @@ inline Dataset load_fer2013_csv(const std::filesystem::path& path, const std::ve
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   MOODNET_CHECK(!in.bad(), "read error on '", path.string(), "'");
   const std::string file = path.string();
+  // A UTF-8 byte-order mark (Excel and some Windows tools save CSV with one) is not part of the
+  // header's first column name.
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
 
   // Lines as views into text; line_no[k] is the 1-based line number of lines[k].
   std::vector<std::string_view> lines;
