@@ -247,3 +247,37 @@ TEST_CASE("read_file_bytes and probe_image_file: a FIFO is not a regular file, r
                     "cannot read 'face.jpg': not a regular file (a FIFO)");
   CHECK_THROWS_WITH(moodnet::data::load_image(fifo, 1), Catch::Contains("not a regular file (a FIFO)"));
 }
+
+// Issue 19: stb_image decoded PNGs whose chunk CRCs are wrong (a corrupted file gave wrong pixels
+// silently), and negated a BMP height of INT_MIN (undefined behaviour, reported by UBSan).
+TEST_CASE("decode_image: PNG chunk CRCs are checked, a BMP side of INT_MIN is refused before stb", "[data][decode]") {
+  const auto decode_error = [](const std::string& bytes) {
+    try {
+      moodnet::data::decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), "x", 0);
+    } catch (const moodnet::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::vector<std::uint8_t> px = {10, 20, 30, 40, 50, 60};
+  const std::string png = test::encode("png", 3, 2, 1, px);
+  CHECK(decode_error(png) == "no error");
+  std::string bad_crc = png;
+  bad_crc[8 + 8 + 13] ^= 1;  // the IHDR chunk's CRC (chunk at byte 8: length, type, 13 data bytes, CRC)
+  CHECK_THAT(decode_error(bad_crc), Catch::StartsWith("'x' is corrupt: PNG chunk IHDR at byte 8 has CRC 0x"));
+  std::string bad_data = png;
+  bad_data[png.size() - 12 - 5] ^= 0x40;  // a byte of the last IDAT's data, before its CRC and IEND
+  CHECK_THAT(decode_error(bad_data), Catch::Contains("is corrupt: PNG chunk IDAT at byte"));
+
+  std::string bmp = test::encode("bmp", 3, 2, 1, px);
+  REQUIRE(bmp.size() > 26);
+  CHECK(decode_error(bmp) == "no error");
+  const char int_min[4] = {0, 0, 0, static_cast<char>(0x80)};
+  std::string tall = bmp;
+  tall.replace(22, 4, int_min, 4);
+  CHECK(decode_error(tall) == "'x' is corrupt: its BMP height is -2147483648");
+  test::TempDir tmp("bmp-int-min");
+  test::write_bytes(tmp / "tall.bmp", tall);
+  CHECK_THROWS_WITH(moodnet::data::probe_image_file(tmp / "tall.bmp", "tall.bmp"),
+                    "'tall.bmp' is corrupt: its BMP height is -2147483648");
+}

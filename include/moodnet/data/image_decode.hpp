@@ -13,6 +13,7 @@
 // silently return such an image: see `truncated` below). An image declaring more than
 // kMaxImagePixels is refused from its header, before any pixel is decoded.
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -154,6 +155,54 @@ struct StbReader {
   }
 };
 
+// Header checks stb_image does not make, run before it sees the bytes.
+inline std::uint32_t le32(const std::uint8_t* p) {
+  return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24;
+}
+inline std::uint32_t be32(const std::uint8_t* p) {
+  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | std::uint32_t{p[3]};
+}
+// BMP: a width or height of INT_MIN (stb negates it: undefined behaviour, UBSan's report in issue
+// 19). Sizes are int32 at bytes 18 and 22 of every header but the 12-byte OS/2 one.
+inline void check_bmp_header(const std::uint8_t* b, std::size_t size, const std::string& name) {
+  if (size < 26 || b[0] != 'B' || b[1] != 'M' || le32(b + 14) == 12) return;
+  for (const std::size_t at : {std::size_t{18}, std::size_t{22}})
+    MOODNET_CHECK(le32(b + at) != 0x80000000u, "'", name, "' is corrupt: its BMP ", at == 18 ? "width" : "height",
+                  " is -2147483648");
+}
+// PNG: every chunk's CRC-32 (stb_image ignores them, so a corrupted file decoded to wrong pixels
+// silently; PIL refuses it). Chunks are walked to IEND; a file that ends first is left to the
+// decoder's truncation check.
+inline void check_png_crcs(const std::uint8_t* b, std::size_t size, const std::string& name) {
+  static const std::uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (size < 8 || !std::equal(sig, sig + 8, b)) return;
+  static const auto table = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t n = 0; n < 256; ++n) {
+      std::uint32_t c = n;
+      for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[n] = c;
+    }
+    return t;
+  }();
+  for (std::size_t pos = 8; pos + 12 <= size;) {
+    const std::uint64_t len = be32(b + pos);
+    if (len > size - pos - 12) return;  // runs past the end: truncated
+    std::uint32_t crc = 0xFFFFFFFFu;
+    for (std::size_t i = pos + 4; i < pos + 8 + len; ++i) crc = table[(crc ^ b[i]) & 0xFF] ^ (crc >> 8);
+    crc ^= 0xFFFFFFFFu;
+    const std::string type(reinterpret_cast<const char*>(b + pos + 4), 4);
+    const std::uint32_t stored = be32(b + pos + 8 + len);
+    if (crc != stored) {
+      char detail[64];
+      std::snprintf(detail, sizeof detail, "CRC 0x%08x, its bytes give 0x%08x", stored, crc);
+      fail("'", name, "' is corrupt: PNG chunk ", type, " at byte ", pos, " has ", detail);
+    }
+    if (type == "IEND") return;
+    pos += 12 + len;
+  }
+}
+
 // 16-bit PGM/PPM (maxval > 255). stb_image 2.27 copies their big-endian samples without swapping
 // them, so its own 16 -> 8 bit step keeps the LOW byte; we load them as 16 bit and keep the high
 // byte (as stb does for 16-bit PNG). Whether this stb swaps is found once from a 1-pixel file.
@@ -200,11 +249,13 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const std
   detail::StbReader reader{bytes, size};
   const stbi_io_callbacks callbacks{&detail::StbReader::read, &detail::StbReader::skip, &detail::StbReader::eof};
   int w = 0, h = 0, stored = 0;
+  detail::check_bmp_header(bytes, size, name);  // before stb parses it, even for its size
   if (stbi_info_from_callbacks(&callbacks, &reader, &w, &h, &stored)) {  // the header alone
     MOODNET_CHECK(static_cast<std::int64_t>(w) * h <= kMaxImagePixels, "'", name, "' declares ", w, "x", h, " = ",
                   static_cast<std::int64_t>(w) * h, " pixels, more than the limit of ", kMaxImagePixels,
                   " (2^25) moodnet decodes");
   }  // else: the decoder below names what is wrong with the file
+  detail::check_png_crcs(bytes, size, name);
   reader = detail::StbReader{bytes, size};
   std::unique_ptr<stbi_uc, void (*)(void*)> px(nullptr, &stbi_image_free);
   if (detail::is_pnm16(bytes, size)) {
@@ -268,6 +319,9 @@ inline ImageInfo probe_image_file(const std::filesystem::path& path, const std::
     static void skip(void* user, int n) { std::fseek(static_cast<std::FILE*>(user), n, SEEK_CUR); }
     static int eof(void* user) { return std::feof(static_cast<std::FILE*>(user)); }
   };
+  std::uint8_t head[26] = {};
+  detail::check_bmp_header(head, std::fread(head, 1, sizeof head, f.get()), name);
+  std::rewind(f.get());
   const stbi_io_callbacks callbacks{&FileReader::read, &FileReader::skip, &FileReader::eof};
   ImageInfo info;
   int stored = 0;
