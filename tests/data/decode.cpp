@@ -281,3 +281,42 @@ TEST_CASE("decode_image: PNG chunk CRCs are checked, a BMP side of INT_MIN is re
   CHECK_THROWS_WITH(moodnet::data::probe_image_file(tmp / "tall.bmp", "tall.bmp"),
                     "'tall.bmp' is corrupt: its BMP height is -2147483648");
 }
+
+// Issue 19: a 1x1 PNG whose zlib stream inflates to gigabytes took 1.5 GB (stb inflates it all).
+TEST_CASE("decode_image: a PNG whose image data is far larger than its pixels can need is refused", "[data][decode]") {
+  using moodnet::data::detail::crc32;
+  // A 1x1 gray PNG: signature, IHDR, one IDAT of `idat` bytes (its content does not matter: the
+  // size is checked first), IEND; every CRC right.
+  const auto chunk = [](const std::string& type, const std::string& data) {
+    std::string c;
+    for (int s = 24; s >= 0; s -= 8) c += static_cast<char>((data.size() >> s) & 0xFF);
+    const std::string body = type + data;
+    const std::uint32_t crc = crc32(reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
+    c += body;
+    for (int s = 24; s >= 0; s -= 8) c += static_cast<char>((crc >> s) & 0xFF);
+    return c;
+  };
+  const auto png_1x1 = [&](std::size_t idat) {
+    return std::string("\x89PNG\r\n\x1a\n") + chunk("IHDR", std::string("\0\0\0\x01\0\0\0\x01\x08\0\0\0\0", 13)) +
+           chunk("IDAT", std::string(idat, '\0')) + chunk("IEND", "");
+  };
+  const auto decode_error = [](const std::string& bytes) {
+    try {
+      moodnet::data::decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), "bomb.png", 0);
+    } catch (const moodnet::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // 1x1 gray: raw 2 bytes, so at most 2 * 2 + 65536 bytes of IDAT.
+  CHECK(decode_error(png_1x1(65541)) == "'bomb.png' is corrupt: its PNG image data is over 65541 compressed bytes, "
+                                        "more than its 1x1 pixels can need (65540)");
+  CHECK_THAT(decode_error(png_1x1(65540)), !Catch::Contains("compressed bytes"));  // at the bound: stb's own verdict
+  // The stb encoder's real files pass.
+  const std::vector<std::uint8_t> noise = [] {
+    std::vector<std::uint8_t> v(64 * 64 * 3);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::uint8_t>(i * 2654435761u >> 13);
+    return v;
+  }();
+  CHECK(decode_error(test::encode("png", 64, 64, 3, noise)) == "no error");
+}

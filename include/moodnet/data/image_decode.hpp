@@ -170,27 +170,37 @@ inline void check_bmp_header(const std::uint8_t* b, std::size_t size, const std:
     MOODNET_CHECK(le32(b + at) != 0x80000000u, "'", name, "' is corrupt: its BMP ", at == 18 ? "width" : "height",
                   " is -2147483648");
 }
-// PNG: every chunk's CRC-32 (stb_image ignores them, so a corrupted file decoded to wrong pixels
-// silently; PIL refuses it). Chunks are walked to IEND; a file that ends first is left to the
-// decoder's truncation check.
-inline void check_png_crcs(const std::uint8_t* b, std::size_t size, const std::string& name) {
-  static const std::uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-  if (size < 8 || !std::equal(sig, sig + 8, b)) return;
+// The CRC-32 of PNG chunks (and zlib, gzip): polynomial 0xEDB88320, reflected.
+inline std::uint32_t crc32(const std::uint8_t* p, std::size_t n) {
   static const auto table = [] {
     std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t n = 0; n < 256; ++n) {
-      std::uint32_t c = n;
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
       for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[n] = c;
+      t[i] = c;
     }
     return t;
   }();
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (std::size_t i = 0; i < n; ++i) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+  return crc ^ 0xFFFFFFFFu;
+}
+
+// PNG: every chunk's CRC-32 (stb_image ignores them, so a corrupted file decoded to wrong pixels
+// silently; PIL refuses it), and the image data's size: stb inflates the whole zlib stream
+// whatever the header says, and deflate expands up to 1032:1, so a 1x1 PNG with megabytes of
+// IDAT took 1.5 GB. IDAT may hold at most 2x the raw image (h rows of 1 + ceil(w x channels x
+// depth / 8) bytes) + 64 KiB, which any encoder's stream fits (stored blocks add 5 bytes per 64
+// KiB), so inflating needs at most ~1032 x that. Chunks are walked to IEND; a file that ends first
+// is left to the decoder's truncation check.
+inline void check_png_chunks(const std::uint8_t* b, std::size_t size, const std::string& name) {
+  static const std::uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (size < 8 || !std::equal(sig, sig + 8, b)) return;
+  std::uint64_t raw = 0, idat = 0;
   for (std::size_t pos = 8; pos + 12 <= size;) {
     const std::uint64_t len = be32(b + pos);
     if (len > size - pos - 12) return;  // runs past the end: truncated
-    std::uint32_t crc = 0xFFFFFFFFu;
-    for (std::size_t i = pos + 4; i < pos + 8 + len; ++i) crc = table[(crc ^ b[i]) & 0xFF] ^ (crc >> 8);
-    crc ^= 0xFFFFFFFFu;
+    const std::uint32_t crc = crc32(b + pos + 4, 4 + len);
     const std::string type(reinterpret_cast<const char*>(b + pos + 4), 4);
     const std::uint32_t stored = be32(b + pos + 8 + len);
     if (crc != stored) {
@@ -198,6 +208,17 @@ inline void check_png_crcs(const std::uint8_t* b, std::size_t size, const std::s
       std::snprintf(detail, sizeof detail, "CRC 0x%08x, its bytes give 0x%08x", stored, crc);
       fail("'", name, "' is corrupt: PNG chunk ", type, " at byte ", pos, " has ", detail);
     }
+    if (type == "IHDR" && len >= 13) {
+      const std::uint8_t* d = b + pos + 8;
+      const std::uint64_t w = be32(d), h = be32(d + 4), depth = d[8], colour = d[9];
+      const std::uint64_t channels = colour == 2 ? 3 : colour == 4 ? 2 : colour == 6 ? 4 : 1;
+      raw = h * (1 + (w * channels * depth + 7) / 8);  // w, h < 2^31: no overflow
+    }
+    if (type == "IDAT") idat += len;
+    const std::uint64_t most = 2 * raw + (1 << 16);
+    if (raw > 0 && idat > most)
+      fail("'", name, "' is corrupt: its PNG image data is over ", idat, " compressed bytes, more than its ",
+           be32(b + 16), "x", be32(b + 20), " pixels can need (", most, ")");
     if (type == "IEND") return;
     pos += 12 + len;
   }
@@ -255,7 +276,7 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const std
                   static_cast<std::int64_t>(w) * h, " pixels, more than the limit of ", kMaxImagePixels,
                   " (2^25) moodnet decodes");
   }  // else: the decoder below names what is wrong with the file
-  detail::check_png_crcs(bytes, size, name);
+  detail::check_png_chunks(bytes, size, name);
   reader = detail::StbReader{bytes, size};
   std::unique_ptr<stbi_uc, void (*)(void*)> px(nullptr, &stbi_image_free);
   if (detail::is_pnm16(bytes, size)) {
