@@ -32,7 +32,6 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -254,7 +253,7 @@ class Trainer {
     progress_ = TrainProgress{};
     progress_.epochs_total = c_.epochs;
     schedule_ = schedule_for(progress_);
-    run_id_ = new_run_id();
+    run_id_ = settings_id();
     if (!c_.resume) return;
     const std::string last_state = path(kLastState);
     MOODNET_CHECK(std::filesystem::exists(last_state), "--resume: no training state ", last_state,
@@ -536,13 +535,18 @@ class Trainer {
          " is checkpoint ", want, ", but ", found.empty() ? last + " is missing" : found,
          " (start without --resume, or restore the pair)");
   }
-  // A fresh run's id: random, so two runs into one folder never share checkpoint ids.
-  static std::string new_run_id() {
-    std::random_device rd;
-    const std::uint64_t r = (std::uint64_t{rd()} << 32) ^ rd() ^
-                            static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+  // A fresh run's id: a hash of every setting a resume compares (the data's content included). Two
+  // runs share it only when they train the same network the same way, and then their weights at
+  // one step are the same too; so the id never pairs files of different runs, and two such runs
+  // still write byte-identical weights files (the smoke tests compare them with cmp).
+  std::string settings_id() const {
+    std::string text;
+    for (const RunSettings& list : {run_settings(), recorded_run_settings()})
+      for (const auto& [key, value] : list) text += key + "=" + value + "\n";
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (const unsigned char ch : text) h = (h ^ ch) * 0x100000001b3ULL;
     char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(r));
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
     return hex;
   }
   // After each optimizer step: a weight that is NaN or infinite stops the run before it is used or
