@@ -28,12 +28,14 @@ int main(int argc, char** argv) {
     model_flags.add_to(flags);
     flags.add("data", &data_dir,
               "dataset: an image folder (root/<class>/ or root/<split>/<class>/), a folder of IDX files, a FER-2013 "
-              "folder or fer2013.csv (default: FER-2013 where the trainers look)");
+              "folder or fer2013.csv (default: FER-2013 where the trainers look)")
+        .non_empty();
     flags.add("split", &split,
               "split to evaluate: FER-2013 private (PrivateTest, default), public, test (= Public+Private) or train; "
               "other datasets their split names (default test, or all for a folder without splits)");
     flags.add_choice("tta", &tta, {"none", "flip", "tencrop"}, "test-time augmentation");
     flags.add("out", &out, "also write confusion.png and confusion.txt into this folder");
+    flags.set_positional("", 0, 0);  // the dataset is --data: a stray path is an error, not ignored
     flags.parse(argc, argv);
     if (const std::string text = flags.requested_text(); !text.empty()) {  // --help, --version
       std::cout << text;

@@ -181,3 +181,20 @@ TEST_CASE("guarded_main turns errors into exit codes", "[cli][flags]") {
   CHECK(moodnet::cli::guarded_main([]() -> int { moodnet::fail("flag --lr: 'abc' is not a number"); }) == 2);
   CHECK(moodnet::cli::guarded_main([]() -> int { throw std::runtime_error("boom"); }) == 1);
 }
+
+// Issue 19: `evaluate ... /nonexistent/fer2013` ignored the stray path, and --data "" silently meant
+// the default dataset.
+TEST_CASE("Flags: a program without positionals names a stray argument; non_empty refuses \"\"", "[cli][flags]") {
+  std::string data = "default";
+  FlagParser p("evaluate", "");
+  p.add("data", &data, "dataset").non_empty();
+  p.set_positional("", 0, 0);
+  CHECK_THROWS_WITH(p.parse({"--data", "d", "/nonexistent/fer2013"}),
+                    "unexpected argument '/nonexistent/fer2013': evaluate takes no positional arguments (flags start "
+                    "with --; see --help)");
+  CHECK_THROWS_WITH(p.parse({"a", "b"}), Catch::StartsWith("unexpected arguments 'a' 'b': evaluate takes no"));
+  CHECK_THROWS_WITH(p.parse({"--data", ""}), "flag --data is empty: give a value, or leave the flag out");
+  CHECK_THROWS_WITH(p.parse({"--data="}), "flag --data is empty: give a value, or leave the flag out");
+  p.parse({"--data", "x"});
+  CHECK(data == "x");
+}

@@ -204,6 +204,9 @@ expect_error "--input-size" "${t[@]}" --data "$work/mixed"
 expect_error "--validation public" "${t[@]}" --data "$work/rgb" --validation public
 expect_error "flag --width: '8.7' is not a whole number" "${t[@]}" --data "$work/rgb" --width 8.7
 expect_error "flag --seed: '1e30' is not an integer" "${t[@]}" --data "$work/rgb" --seed 1e30
+expect_error "flag --data is empty" "${t[@]}" --data ""
+expect_error "unexpected argument '/nonexistent/fer2013'" "$bin/evaluate" --weights "$work/a/best.safetensors" \
+  --data "$work/rgb" /nonexistent/fer2013
 expect_error "other settings" "$bin/train" --model customnet --width 8 --data "$work/rgb" --input-size 16 "${common[@]}" \
   --out "$work/a" --resume
 echo "smoke_any_data: passed"

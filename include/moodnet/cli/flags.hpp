@@ -47,6 +47,12 @@ class Flag {
   Flag& greater_than(double lo) { return bound(lo_, lo, lo_open_, true); }   // value > lo
   Flag& max(double hi) { return bound(hi_, hi, hi_open_, false); }           // value <= hi
   Flag& positive() { return greater_than(0); }
+  // A string flag that refuses "" (--data "" would otherwise mean "the default dataset").
+  Flag& non_empty() {
+    MOODNET_ASSERT(std::holds_alternative<std::string*>(target_));
+    non_empty_ = true;
+    return *this;
+  }
   // A double flag that takes whole numbers only ("8.7" is an error, not a silent 8 or 9 later).
   Flag& integer() {
     MOODNET_ASSERT(std::holds_alternative<double*>(target_) && !duration_);
@@ -138,6 +144,7 @@ class Flag {
           for (const auto& c : choices_) allowed += (allowed.empty() ? "" : ", ") + c;
           fail("flag ", flag(), ": unknown value '", text, "' (allowed: ", allowed, ")");
         }
+        if (non_empty_ && text.empty()) fail("flag ", flag(), " is empty: give a value, or leave the flag out");
         *p = std::string(text);
       } else if constexpr (std::is_same_v<T, double>) {
         double v = 0;
@@ -169,7 +176,7 @@ class Flag {
   std::string name_, help_, metavar_;
   Target target_;
   std::vector<std::string> choices_;
-  bool duration_ = false, set_ = false, integer_ = false;
+  bool duration_ = false, set_ = false, integer_ = false, non_empty_ = false;
   std::optional<double> lo_, hi_;
   bool lo_open_ = false, hi_open_ = false;
   std::string default_;
@@ -260,6 +267,9 @@ class FlagParser {
       if (n < min_positional_ || n > max_positional_) {
         std::string got;
         for (const auto& p : positional) got += " '" + p + "'";
+        if (max_positional_ == 0)  // a stray word: a typo, or a path that belongs to a flag
+          fail("unexpected argument", n > 1 ? "s" : "", got, ": ", program_,
+               " takes no positional arguments (flags start with --; see --help)");
         fail("expected ", min_positional_ == max_positional_ ? "" : "between ", min_positional_,
              min_positional_ == max_positional_ ? "" : " and " + std::to_string(max_positional_),
              " positional argument(s) ", positional_usage_, ", got ", n, got.empty() ? "" : ":", got);

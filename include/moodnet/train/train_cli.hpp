@@ -35,12 +35,14 @@ inline TrainConfig default_config(const std::string& model) {
 // Registers every flag of the trainer on `flags`, bound to the fields of `c`.
 inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c) {
   const bool fer_only = c.data.fer2013_only;
+  flags.set_positional("", 0, 0);  // the dataset is --data: a stray word is an error, not ignored
   flags.add("data", &c.data.path,
             fer_only ? "FER-2013 folder (train/, test/) or fer2013.csv; default: $MOODNET_DATA, ../shared/fer2013, "
                        "data/fer2013, else the bundled sample"
                      : "dataset: an image folder (root/<class>/ or root/<split>/<class>/), a folder of IDX files "
                        "(*-images-idx3-ubyte[.gz]), a FER-2013 folder or fer2013.csv (docs/data.md); default: "
-                       "FER-2013 where train_customnet looks");
+                       "FER-2013 where train_customnet looks")
+      .non_empty();
   for (const SizeArg& a : find_model(c.model).size_args) {
     cli::Flag& f = flags.add(a.flag, &c.size[a.key], a.help).range(a.min, a.max);
     if (a.integer) f.integer();  // --width 8.7: an error naming the flag, not a width-8 model recorded as 9
