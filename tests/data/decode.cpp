@@ -18,6 +18,15 @@ namespace {
 GrayImage decode(const std::string& bytes, const std::string& name = "img") {
   return decode_gray(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), name);
 }
+// The message decode_image (as stored) gives for `bytes`, or "no error".
+std::string decode_error_of(const std::string& bytes, const std::string& name) {
+  try {
+    decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), name, 0);
+  } catch (const moodnet::Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
 std::vector<std::uint8_t> gradient(int w, int h) {
   std::vector<std::uint8_t> px(static_cast<std::size_t>(w * h));
   for (int i = 0; i < w * h; ++i) px[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>((i * 7) % 256);
@@ -212,16 +221,8 @@ TEST_CASE("resize_image: crop keeps the aspect (centred window), stretch distort
 // Issue 19: a tiny file declaring a huge image was decoded (a 1.6 KB JPEG of 16384x16384, a truncated
 // BMP allocating 774 MB before failing). The declared size is checked on the header first.
 TEST_CASE("decode_image: an image declaring more than kMaxImagePixels is refused before decoding", "[data][decode]") {
-  using moodnet::data::decode_image;
   using moodnet::data::kMaxImagePixels;
-  const auto decode_error = [](const std::string& bytes) {
-    try {
-      decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), "huge", 0);
-    } catch (const moodnet::Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  const auto decode_error = [](const std::string& bytes) { return decode_error_of(bytes, "huge"); };
   // A PGM header of 8192 x 8192 with a few pixel bytes.
   CHECK(decode_error("P5\n8192 8192\n255\n" + std::string(16, '\x7f')) ==
         "'huge' declares 8192x8192 = 67108864 pixels, more than the limit of 33554432 (2^25) moodnet decodes");
@@ -251,14 +252,7 @@ TEST_CASE("read_file_bytes and probe_image_file: a FIFO is not a regular file, r
 // Issue 19: stb_image decoded PNGs whose chunk CRCs are wrong (a corrupted file gave wrong pixels
 // silently), and negated a BMP height of INT_MIN (undefined behaviour, reported by UBSan).
 TEST_CASE("decode_image: PNG chunk CRCs are checked, a BMP side of INT_MIN is refused before stb", "[data][decode]") {
-  const auto decode_error = [](const std::string& bytes) {
-    try {
-      moodnet::data::decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), "x", 0);
-    } catch (const moodnet::Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  const auto decode_error = [](const std::string& bytes) { return decode_error_of(bytes, "x"); };
   const std::vector<std::uint8_t> px = {10, 20, 30, 40, 50, 60};
   const std::string png = test::encode("png", 3, 2, 1, px);
   CHECK(decode_error(png) == "no error");
@@ -300,14 +294,7 @@ TEST_CASE("decode_image: a PNG whose image data is far larger than its pixels ca
     return std::string("\x89PNG\r\n\x1a\n") + chunk("IHDR", std::string("\0\0\0\x01\0\0\0\x01\x08\0\0\0\0", 13)) +
            chunk("IDAT", std::string(idat, '\0')) + chunk("IEND", "");
   };
-  const auto decode_error = [](const std::string& bytes) {
-    try {
-      moodnet::data::decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), "bomb.png", 0);
-    } catch (const moodnet::Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  const auto decode_error = [](const std::string& bytes) { return decode_error_of(bytes, "bomb.png"); };
   // 1x1 gray: raw 2 bytes, so at most 2 * 2 + 65536 bytes of IDAT.
   CHECK(decode_error(png_1x1(65541)) == "'bomb.png' is corrupt: its PNG image data is over 65541 compressed bytes, "
                                         "more than its 1x1 pixels can need (65540)");
