@@ -77,3 +77,19 @@ TEST_CASE("writes into a missing folder and reads of missing files throw clear e
                       Catch::Contains("cannot open " + dir.file("absent.bin")) && Catch::Contains("No such file"));
   REQUIRE_THROWS_WITH(read_file_bytes(dir.path.string()), Catch::Contains("is a directory"));
 }
+
+// Issue 19: a trainer killed (SIGKILL) in the middle of a checkpoint write left its temporary file
+// in the run folder for good; the next run's owner removes exactly those.
+TEST_CASE("remove_stale_temporaries removes what a killed write leaves, nothing else", "[io][atomic]") {
+  moodnet::test::TempDir dir("stale-tmp");
+  const std::string stale = dir.file(".last.safetensors.tmp.Ab12Cd");
+  write_file_atomic(dir.file("last.safetensors"), "weights");
+  for (const char* name : {".last.safetensors.tmp.Ab12Cd", ".best.safetensors.tmp.zZ9900", ".hidden",
+                           "notes.tmp.123456", ".x.tmp.1234567", "history.csv"})
+    write_file_atomic(dir.file(name), "x");
+  CHECK(moodnet::io::remove_stale_temporaries(dir.path.string()) == 2);
+  CHECK_FALSE(std::filesystem::exists(stale));
+  CHECK_FALSE(std::filesystem::exists(dir / ".best.safetensors.tmp.zZ9900"));
+  CHECK(count_files(dir.path) == 5);  // last.safetensors, .hidden, notes.tmp.123456, .x.tmp.1234567, history.csv
+  CHECK(read_text(dir.file("last.safetensors")) == "weights");
+}

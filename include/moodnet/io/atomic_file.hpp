@@ -6,7 +6,8 @@
 // flushes and fsyncs it, closes it, renames it over `path` (atomic on POSIX) and fsyncs the folder
 // so the rename itself survives a power cut. If anything fails — `fill` throws, the disk is full,
 // the rename is impossible — the temporary is removed, `path` is left untouched, and a
-// moodnet::Error names the path and the errno text.
+// moodnet::Error names the path and the errno text. A process killed mid-write (SIGKILL) cannot
+// remove its temporary: remove_stale_temporaries clears them for the folder's owner.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -65,6 +67,23 @@ class FileSink {
   std::string path_;  // the final path, for messages
   std::uint64_t written_ = 0;
 };
+
+// Removes the temporaries write_file_atomic leaves in `dir` when its process is killed mid-write
+// (".<name>.tmp.XXXXXX": a leading dot, ".tmp." and six characters). Only the folder's owner may
+// call it — the trainer, holding the run lock (io/run_lock.hpp) — since another live writer's
+// temporary looks the same. Returns how many it removed.
+inline int remove_stale_temporaries(const std::string& dir) {
+  std::error_code ec;
+  int removed = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const std::size_t at = name.rfind(".tmp.");
+    if (name.size() < 2 || name[0] != '.' || at == std::string::npos || at == 0 || name.size() - at != 11) continue;
+    std::error_code rm;
+    if (e.is_regular_file(rm) && std::filesystem::remove(e.path(), rm)) ++removed;
+  }
+  return removed;
+}
 
 // Writes `path` atomically with the bytes `fill` writes into the sink (see the file comment).
 inline void write_file_atomic(const std::string& path, const std::function<void(FileSink&)>& fill) {
