@@ -153,6 +153,7 @@ class Trainer {
     set_num_threads(c_.threads);
     std::filesystem::create_directories(c_.out);
     const io::RunLock lock(c_.out);  // held until the run returns or throws
+    io::remove_stale_temporaries(c_.out);  // of a run killed mid-write: no one else writes here now
     StopSignalGuard stop_guard;  // from here: Ctrl-C, SIGTERM, SIGHUP while the data loads stop cleanly too
     load_data();
     build();
