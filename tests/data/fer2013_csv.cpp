@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include "moodnet/data/fer2013.hpp"
 #include "support.hpp"
 
@@ -133,4 +135,13 @@ TEST_CASE("fer2013.csv: a UTF-8 byte-order mark before the header is read past",
   CHECK(d.label(0) == 3);
   CHECK(d.keys[0] == "csv line 2");
   CHECK(int(d.image(0)[0]) == 5);
+}
+
+// Issue 19: a FIFO given as the CSV blocked the loader forever in open().
+TEST_CASE("fer2013.csv: a FIFO is refused without opening it", "[data][csv]") {
+  TempDir tmp("csv-fifo");
+  const auto fifo = tmp / "fer2013.csv";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(load_fer2013_csv(fifo, {"Training"}),
+                    "cannot read CSV file '" + fifo.string() + "': not a regular file (a FIFO, socket or device)");
 }

@@ -101,6 +101,14 @@ inline Dataset load_fer2013_csv(const std::filesystem::path& path, const std::ve
   for (const auto& u : usages)
     MOODNET_CHECK(std::find(csv_usages().begin(), csv_usages().end(), u) != csv_usages().end(), "unknown Usage '",
                   u, "' requested (use Training, PublicTest or PrivateTest)");
+  {  // opening a FIFO blocks until a writer comes: refuse anything but a regular file first
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    MOODNET_CHECK(fs::is_regular_file(st), "cannot read CSV file '", path.string(), "': ",
+                  !fs::exists(st) ? "no such file" : fs::is_directory(st) ? "it is a folder"
+                                                      : "not a regular file (a FIFO, socket or device)");
+  }
   std::ifstream in(path, std::ios::binary);
   MOODNET_CHECK(in.good(), "cannot open CSV file '", path.string(), "'");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
