@@ -23,7 +23,7 @@ struct Arena {
 };
 OptimizerConfig adam() {
   OptimizerConfig c;
-  c.name = "adam";
+  c.kind = OptimizerKind::adam;
   c.lr = 0.01;
   return c;
 }
