@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   if (const char* fuse = std::getenv("MOODNET_BENCH_FUSE"); fuse && std::string(fuse) == "0")
     model.set_passes(graph::PassOptions::none());
   OptimizerConfig oc;
-  oc.kind = OptimizerKind::sgd, oc.lr = 0.01, oc.momentum = 0.9, oc.nesterov = false, oc.weight_decay = 0;
+  oc.name = "sgd", oc.lr = 0.01, oc.momentum = 0.9, oc.nesterov = false, oc.weight_decay = 0;
   Optimizer<float> opt(model.arena(), oc);
   CrossEntropyLoss<float> loss;
   Tensor<float> x(model.batch_shape(64));

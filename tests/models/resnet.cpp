@@ -178,7 +178,7 @@ TEST_CASE("A few training steps reduce the loss of both residual nets on a tiny 
     Model<float> m = which == 0 ? make_resnet_48(8, 1, 3, 7, Shape{1, 16, 16})
                                 : make_resnext_48(4, 2, 16, 1, 3, 7, Shape{1, 16, 16});
     OptimizerConfig oc;
-    oc.kind = OptimizerKind::adam;
+    oc.name = "adam";
     oc.lr = 0.01;
     oc.weight_decay = 0;
     Optimizer<float> opt(m.arena(), oc);

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "moodnet/layers.hpp"
 #include "moodnet/models/model.hpp"
@@ -22,7 +24,7 @@ Model<double> tiny() {
 TEST_CASE("SGD with weight decay leaves biases and norm parameters undecayed", "[optim]") {
   Model<double> m = tiny();
   OptimizerConfig c;
-  c.kind = OptimizerKind::sgd;
+  c.name = "sgd";
   c.lr = 0.1;
   c.momentum = 0;
   c.nesterov = false;
@@ -48,7 +50,7 @@ TEST_CASE("SGD with weight decay leaves biases and norm parameters undecayed", "
 TEST_CASE("Adam: one step per step(), bias-corrected; set_lr applies; clipping bounds the norm", "[optim]") {
   Model<double> m = tiny();
   OptimizerConfig c;
-  c.kind = OptimizerKind::adam;
+  c.name = "adam";
   c.lr = 0.01;
   c.weight_decay = 0;
   c.clip_grad_norm = 1.0;
@@ -79,8 +81,13 @@ TEST_CASE("Optimizer configs are validated", "[optim]") {
   c.momentum = 0;
   c.nesterov = true;
   REQUIRE_THROWS_WITH(Optimizer<double>(m.arena(), c), Catch::Contains("Nesterov"));
-  REQUIRE_THROWS_WITH(parse_optimizer_kind("rmsprop"), Catch::Contains("unknown optimizer 'rmsprop'"));
-  CHECK(parse_optimizer_kind("adamw") == OptimizerKind::adamw);
+  REQUIRE_THROWS_WITH(check_optimizer_name("rmsprop"),
+                      Catch::Contains("unknown optimizer 'rmsprop' (expected sgd, adam or adamw)"));
+  c.nesterov = false;
+  c.name = "rmsprop";
+  REQUIRE_THROWS_WITH(Optimizer<double>(m.arena(), c), Catch::Contains("unknown optimizer 'rmsprop'"));
+  CHECK_NOTHROW(check_optimizer_name("adamw"));
+  CHECK(optimizer_names() == std::vector<std::string>{"sgd", "adam", "adamw"});
 }
 
 TEST_CASE("The optimizer needs only an arena: two arrays and the parameter slots", "[optim]") {
@@ -89,7 +96,7 @@ TEST_CASE("The optimizer needs only an arena: two arrays and the parameter slots
   values.fill(1.0);
   ParamArena<double> arena{values, grads, {{"w", 0, 4, true}, {"b", 4, 2, false}}};
   OptimizerConfig c;
-  c.kind = OptimizerKind::sgd, c.lr = 0.1, c.momentum = 0, c.nesterov = false, c.weight_decay = 0.5;
+  c.name = "sgd", c.lr = 0.1, c.momentum = 0, c.nesterov = false, c.weight_decay = 0.5;
   Optimizer<double> opt(arena, c);
   grads.fill(1.0);
   opt.step();
@@ -110,4 +117,44 @@ TEST_CASE("The optimizer needs only an arena: two arrays and the parameter slots
 
   ParamArena<double> bad{values, grads, {{"w", 4, 4, true}}};
   CHECK_THROWS_WITH(Optimizer<double>(bad, c), Catch::Contains("parameter w [4, 8) lies outside the arena of 6"));
+}
+
+namespace {
+// A rule of the user's own: signSGD with a step counter buffer, p -= lr * sign(g + wd * p).
+class SignSgd final : public UpdateRule<double> {
+ public:
+  std::vector<std::string> state_names() const override { return {"last_step"}; }
+  void update(const UpdateStep& s, const double* grad, double* param, double* const* state,
+              std::int64_t n) const override {
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double g = grad[i] + s.weight_decay * param[i];
+      param[i] -= s.lr * (g > 0 ? 1.0 : g < 0 ? -1.0 : 0.0);
+      state[0][i] = static_cast<double>(s.step);
+    }
+  }
+};
+}  // namespace
+
+TEST_CASE("An update rule of the caller's own drives the optimizer: decay ranges, steps and state buffers", "[optim]") {
+  Tensor<double> values({5}), grads({5});
+  values.fill(1.0);
+  ParamArena<double> arena{values, grads, {{"w", 0, 3, true}, {"b", 3, 2, false}}};
+  OptimizerConfig c;
+  c.name = "signsgd", c.lr = 0.25, c.weight_decay = 4.0;
+  Optimizer<double> opt(arena, c, std::make_unique<SignSgd>());
+  for (std::int64_t i = 0; i < 5; ++i) grads[i] = i == 1 || i == 4 ? -0.5 : 0.0;
+  opt.step();
+  opt.step();
+  // w: g = grad + 4 * p > 0 on both steps (p stays >= 0.5): 1 - 2 * 0.25 = 0.5;
+  // b (no decay): sign(grad) = -1 at index 4 (p rises to 1.5), 0 at index 3.
+  CHECK(values[0] == 0.5);
+  CHECK(values[1] == 0.5);
+  CHECK(values[2] == 0.5);
+  CHECK(values[3] == 1.0);
+  CHECK(values[4] == 1.5);
+  const auto buffers = opt.state_buffers();
+  REQUIRE(buffers.size() == 1);
+  CHECK(buffers[0].first == "last_step");
+  for (std::int64_t i = 0; i < 5; ++i) CHECK(buffers[0].second[i] == 2.0);
+  CHECK_THROWS_WITH(Optimizer<double>(arena, c, nullptr), Catch::Contains("no update rule"));
 }

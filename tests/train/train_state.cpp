@@ -23,7 +23,7 @@ struct Arena {
 };
 OptimizerConfig adam() {
   OptimizerConfig c;
-  c.kind = OptimizerKind::adam;
+  c.name = "adam";
   c.lr = 0.01;
   return c;
 }

@@ -1,16 +1,17 @@
 #pragma once
-// Optimizer: SGD (momentum, Nesterov), Adam or AdamW over a parameter arena, with PyTorch's
-// torch.optim semantics (kernels/optimizer_updates.hpp states them), optional exclusion of norm
+// Optimizer: a registered update rule (optimizers.hpp: SGD with momentum/Nesterov, Adam, AdamW,
+// with PyTorch's torch.optim semantics) over a parameter arena, with optional exclusion of norm
 // parameters and biases from weight decay, and gradient clipping by global norm.
 //
 //   Optimizer<float> opt(model.arena(), config);   // a view of the model's values and gradients
 //
 // It sees only the arena (layers/param_arena.hpp): two flat arrays and one slot per parameter, so
-// it knows nothing of layers or models. State is indexed by arena position: SGD keeps one buffer (momentum), Adam/AdamW two (exp_avg,
-// exp_avg_sq), each as long as the arena. The step counter advances once per step().
+// it knows nothing of layers or models. State is indexed by arena position: one buffer per name the
+// rule lists (SGD "momentum"; Adam/AdamW "exp_avg", "exp_avg_sq"), each as long as the arena. The
+// step counter advances once per step().
 #include <cmath>
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,53 +19,30 @@
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/optimizer_updates.hpp"
 #include "moodnet/layers/param_arena.hpp"
+#include "moodnet/optim/optimizer_config.hpp"
+#include "moodnet/optim/optimizers.hpp"
 
 namespace moodnet {
-
-enum class OptimizerKind { sgd, adam, adamw };
-
-inline OptimizerKind parse_optimizer_kind(const std::string& s) {
-  if (s == "sgd") return OptimizerKind::sgd;
-  if (s == "adam") return OptimizerKind::adam;
-  if (s == "adamw") return OptimizerKind::adamw;
-  fail("unknown optimizer '", s, "' (expected sgd, adam or adamw)");
-}
-inline std::string to_string(OptimizerKind k) {
-  return k == OptimizerKind::sgd ? "sgd" : k == OptimizerKind::adam ? "adam" : "adamw";
-}
-
-struct OptimizerConfig {
-  OptimizerKind kind = OptimizerKind::sgd;
-  double lr = 0.01;
-  double momentum = 0.9;       // SGD
-  bool nesterov = true;        // SGD
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // Adam, AdamW
-  double weight_decay = 5e-4;  // L2 for SGD/Adam, decoupled for AdamW
-  bool decay_norm_and_bias = false;  // false: no weight decay on norm parameters and biases
-  double clip_grad_norm = 0;         // > 0: clip the global gradient norm to this before the update
-
-  void validate() const {
-    MOODNET_CHECK(lr > 0 && std::isfinite(lr), "learning rate must be > 0, got ", lr);
-    MOODNET_CHECK(momentum >= 0 && momentum < 1, "momentum must be in [0, 1), got ", momentum);
-    MOODNET_CHECK(!(kind == OptimizerKind::sgd && nesterov) || momentum > 0, "Nesterov needs momentum > 0");
-    MOODNET_CHECK(weight_decay >= 0, "weight decay must be >= 0, got ", weight_decay);
-    MOODNET_CHECK(clip_grad_norm >= 0, "gradient clipping norm must be >= 0, got ", clip_grad_norm);
-  }
-};
 
 template <class T>
 class Optimizer {
  public:
   // arena: views of the parameters and gradients, which must outlive the optimizer (a Model's arena
   // stays put when the Model is moved).
+  // The rule registered under config.name (optimizers.hpp).
   Optimizer(const ParamArena<T>& arena, OptimizerConfig config)
-      : values_(arena.values), grads_(arena.grads), config_(config), lr_(config.lr) {
+      : Optimizer(arena, config, make_update_rule<T>((config.validate(), config))) {}
+
+  // A rule of the caller's own (config.name is then only a label; config's lr, weight decay and
+  // clipping still apply).
+  Optimizer(const ParamArena<T>& arena, OptimizerConfig config, std::unique_ptr<UpdateRule<T>> rule)
+      : values_(arena.values), grads_(arena.grads), config_(config), lr_(config.lr), rule_(std::move(rule)) {
     config_.validate();
+    MOODNET_CHECK(rule_ != nullptr, "optimizer: no update rule");
     MOODNET_CHECK(values_.numel() == grads_.numel(), "optimizer: the arena has ", values_.numel(), " values but ",
                   grads_.numel(), " gradients");
     const std::int64_t n = values_.numel();
-    state_a_ = Tensor<T>({n});
-    if (config_.kind != OptimizerKind::sgd) state_b_ = Tensor<T>({n});
+    for (auto& name : rule_->state_names()) state_.push_back({std::move(name), Tensor<T>({n})});
     // Contiguous runs of parameters with the same decay flag become one range each.
     for (const auto& slot : arena.slots) {
       MOODNET_CHECK(slot.offset >= 0 && slot.numel >= 0 && slot.offset + slot.numel <= n, "optimizer: parameter ",
@@ -85,22 +63,11 @@ class Optimizer {
     T* grads = grads_.data();
     double norm = 0;
     if (config_.clip_grad_norm > 0) norm = kernels::clip_grad_norm(grads, grads_.numel(), config_.clip_grad_norm, ws_);
+    std::vector<T*> state(state_.size());
     for (const auto& r : ranges_) {
-      const double wd = r.decay ? config_.weight_decay : 0.0;
-      const std::int64_t n = r.end - r.begin;
-      if (config_.kind == OptimizerKind::sgd) {
-        kernels::SgdParams p;
-        p.lr = lr_, p.momentum = config_.momentum, p.nesterov = config_.nesterov, p.weight_decay = wd;
-        p.step = steps_;
-        kernels::sgd_update(p, grads + r.begin, params + r.begin,
-                            config_.momentum > 0 ? state_a_.data() + r.begin : nullptr, n);
-      } else {
-        kernels::AdamParams p;
-        p.lr = lr_, p.beta1 = config_.beta1, p.beta2 = config_.beta2, p.eps = config_.eps, p.weight_decay = wd;
-        p.step = steps_;
-        auto update = config_.kind == OptimizerKind::adam ? kernels::adam_update<T> : kernels::adamw_update<T>;
-        update(p, grads + r.begin, params + r.begin, state_a_.data() + r.begin, state_b_.data() + r.begin, n);
-      }
+      for (std::size_t i = 0; i < state_.size(); ++i) state[i] = state_[i].second.data() + r.begin;
+      const UpdateStep u{lr_, r.decay ? config_.weight_decay : 0.0, steps_};
+      rule_->update(u, grads + r.begin, params + r.begin, state.data(), r.end - r.begin);
     }
     return norm;
   }
@@ -115,8 +82,9 @@ class Optimizer {
 
   // Named state buffers for the training-state file ("momentum", or "exp_avg" and "exp_avg_sq").
   std::vector<std::pair<std::string, TensorView<T>>> state_buffers() {
-    if (config_.kind == OptimizerKind::sgd) return {{"momentum", state_a_}};
-    return {{"exp_avg", state_a_}, {"exp_avg_sq", state_b_}};
+    std::vector<std::pair<std::string, TensorView<T>>> out;
+    for (auto& [name, buffer] : state_) out.emplace_back(name, buffer);
+    return out;
   }
   // Restores the step counter after the buffers were loaded.
   void set_steps(std::int64_t steps) {
@@ -133,7 +101,8 @@ class Optimizer {
   OptimizerConfig config_;
   double lr_;
   std::int64_t steps_ = 0;
-  Tensor<T> state_a_, state_b_;
+  std::unique_ptr<UpdateRule<T>> rule_;
+  std::vector<std::pair<std::string, Tensor<T>>> state_;  // [P] each, named by the rule
   std::vector<Range> ranges_;
   Workspace ws_;
 };

@@ -105,7 +105,7 @@ inline void validate(const TrainConfig& c) {
                 c.label_smoothing);
   MOODNET_CHECK(c.threads >= 1, "--threads must be >= 1, got ", c.threads);
   MOODNET_CHECK(!c.out.empty(), "--out must name a folder");
-  parse_optimizer_kind(c.optimizer);
+  check_optimizer_name(c.optimizer);
   parse_tta(c.tta);
 }
 
@@ -231,8 +231,8 @@ class Trainer {
     }
     loss_ = std::make_unique<CrossEntropyLoss<float>>(c_.label_smoothing, class_w);
     OptimizerConfig oc;
-    oc.kind = parse_optimizer_kind(c_.optimizer);
-    oc.lr = c_.lr, oc.momentum = c_.momentum, oc.nesterov = c_.nesterov && oc.kind == OptimizerKind::sgd;
+    oc.name = c_.optimizer;
+    oc.lr = c_.lr, oc.momentum = c_.momentum, oc.nesterov = c_.nesterov && c_.optimizer == "sgd";
     oc.weight_decay = c_.weight_decay, oc.clip_grad_norm = c_.clip_grad_norm;
     opt_ = std::make_unique<Optimizer<float>>(model_->arena(), oc);
 
