@@ -1,12 +1,15 @@
 // BatchLoader: labels follow images, order and augmentation are deterministic for any thread
-// count, epochs differ, resume, sampling, drop-last, worker errors and early shutdown.
+// count, epochs differ, shards, resume, sampling, drop-last, worker errors and early shutdown.
 #include "moodnet/data/loader.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "moodnet/core/parallel.hpp"
 #include "support.hpp"
@@ -96,6 +99,43 @@ TEST_CASE("loader: same seed, same batches for 1 and 2 threads, with and without
   o.seed = 12;
   BatchLoader other(d, o);
   CHECK(epoch_batches(other, 0)[0].indices != a0[0].indices);
+}
+
+TEST_CASE("loader: the shards of every batch put together are the batch (data-parallel workers)", "[data][loader]") {
+  const Dataset d = test::synthetic_dataset(150);  // batches of 32: four full, a last of 22
+  LoaderOptions o;
+  o.batch_size = 32;
+  o.seed = 5;
+  o.augment = AugmentConfig::fer2013();
+  o.augment.erase_random_fill = true;
+  BatchLoader whole(d, o);
+  const auto all = epoch_batches(whole, 3);
+  for (int workers : {2, 3}) {
+    std::vector<std::vector<Batch>> parts;
+    for (int w = 0; w < workers; ++w) {
+      o.shard_index = w, o.shard_count = workers;
+      BatchLoader part(d, o);
+      parts.push_back(epoch_batches(part, 3));
+      REQUIRE(parts.back().size() == all.size());
+    }
+    for (std::size_t b = 0; b < all.size(); ++b) {
+      CHECK(whole.batch_items(static_cast<std::int64_t>(b)) == all[b].labels.numel());
+      std::vector<std::int64_t> indices;
+      std::vector<float> pixels;
+      std::vector<std::int32_t> labels;
+      for (const auto& p : parts) {
+        const Batch& s = p[b];
+        indices.insert(indices.end(), s.indices.begin(), s.indices.end());
+        pixels.insert(pixels.end(), s.images.begin(), s.images.end());
+        labels.insert(labels.end(), s.labels.begin(), s.labels.end());
+      }
+      CHECK(indices == all[b].indices);
+      CHECK(std::equal(pixels.begin(), pixels.end(), all[b].images.begin(), all[b].images.end()));
+      CHECK(std::equal(labels.begin(), labels.end(), all[b].labels.begin(), all[b].labels.end()));
+    }
+  }
+  o.shard_index = 2, o.shard_count = 2;
+  CHECK_THROWS_WITH(BatchLoader(d, o), Catch::Contains("shard 2 of 2 does not exist"));
 }
 
 TEST_CASE("loader: resume at an epoch boundary or mid-epoch gives the same batches", "[data][loader]") {

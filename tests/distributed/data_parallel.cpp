@@ -1,5 +1,4 @@
-// Data parallelism over MPI (run by ctest under `mpirun -np 2`): shards partition a batch, rank 0's
-// weights reach every rank, and R ranks on shards of a global batch reach the weights of one
+// Data parallelism over MPI (run by ctest under `mpirun -np 2`): rank 0's weights reach every rank, and R ranks on shards of a global batch reach the weights of one
 // process on the whole batch, the same bits on every rank.
 #include <catch2/catch.hpp>
 
@@ -49,20 +48,6 @@ std::uint64_t hash_of(TensorView<const double> v) {
 }
 
 }  // namespace
-
-TEST_CASE("Shards partition a batch: contiguous, sizes within one, every item once", "[distributed]") {
-  for (std::int64_t n : {0, 1, 5, 64, 65, 127})
-    for (int size : {1, 2, 3, 7}) {
-      std::int64_t next = 0;
-      for (int r = 0; r < size; ++r) {
-        const Shard s = shard_of(n, r, size);
-        CHECK(s.begin == next);
-        CHECK((s.size() == n / size || s.size() == n / size + 1));
-        next = s.end;
-      }
-      CHECK(next == n);
-    }
-}
 
 TEST_CASE("Ranks on shards of a global batch reach the weights of one process on the whole batch", "[distributed]") {
   const MpiSession& mpi = session();

@@ -37,6 +37,7 @@
 
 #include "moodnet/core/error.hpp"
 #include "moodnet/core/parallel.hpp"
+#include "moodnet/core/shard.hpp"
 #include "moodnet/core/rng.hpp"
 #include "moodnet/core/tensor.hpp"
 #include "moodnet/data/augment.hpp"
@@ -70,6 +71,11 @@ struct LoaderOptions {
   // such a model on centre_crop(x, crop) or tta_ten_crop(x, {crop, false}) (tta.hpp).
   int crop = 0;
   int prefetch = 2;  // batches prepared ahead by the background thread; 0 = no thread
+  // Data-parallel training: this worker's share (core/shard.hpp) of every batch, shard_index of
+  // shard_count. Its samples are exactly those the whole batch holds at those positions (the same
+  // images, labels and augmentation draws), so the shards of all workers put together are the batch
+  // (a batch_transform sees only the shard).
+  int shard_index = 0, shard_count = 1;
   // Optional hook run on each finished batch (in the worker), e.g. mixup; gets its own stream.
   std::function<void(Batch&, Rng&)> batch_transform;
 };
@@ -91,6 +97,7 @@ class BatchLoader {
   BatchLoader(const Dataset& data, LoaderOptions options) : data_(data), opt_(std::move(options)) {
     MOODNET_CHECK(opt_.batch_size >= 1, "batch size must be >= 1, got ", opt_.batch_size);
     MOODNET_CHECK(opt_.prefetch >= 0, "prefetch must be >= 0, got ", opt_.prefetch);
+    shard_of(opt_.batch_size, opt_.shard_index, opt_.shard_count);  // throws for a shard that does not exist
     MOODNET_CHECK(data_.size() > 0, "cannot iterate over an empty dataset (", data_.report.source, ")");
     opt_.norm.check_for(data_.channels(), "BatchLoader");
     const ImageShape in = data_.shape();
@@ -194,10 +201,16 @@ class BatchLoader {
     return stats_;
   }
 
-  // Builds batch `b` of the current epoch order (used by the worker; public for tests).
+  // Items in the whole of batch `b` (all shards): batch_size, or fewer in the last batch.
+  std::int64_t batch_items(std::int64_t b) const {
+    return std::min(opt_.batch_size, data_.size() - b * opt_.batch_size);
+  }
+
+  // Builds batch `b` of the current epoch order, this worker's shard of it (used by the worker;
+  // public for tests).
   Batch make_batch(std::int64_t b, bool parallel) const {
-    const std::int64_t n = static_cast<std::int64_t>(order_.size());
-    const std::int64_t first = b * opt_.batch_size, count = std::min(opt_.batch_size, n - first);
+    const Shard share = shard_of(batch_items(b), opt_.shard_index, opt_.shard_count);
+    const std::int64_t first = b * opt_.batch_size + share.begin, count = share.size();
     Batch batch;
     batch.epoch = epoch_;
     batch.index = b;

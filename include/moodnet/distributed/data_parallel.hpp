@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "moodnet/core/error.hpp"
+#include "moodnet/core/shard.hpp"
 #include "moodnet/core/tensor.hpp"
 #include "moodnet/distributed/mpi_session.hpp"
 #include "moodnet/layers/layer.hpp"
@@ -30,19 +31,6 @@ template <class T>
 inline MPI_Datatype mpi_type() {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "float or double");
   return std::is_same_v<T, float> ? MPI_FLOAT : MPI_DOUBLE;
-}
-
-// The share of rank `rank` of `size` in n items: contiguous, sizes differ by at most one, lower
-// ranks take the extra items. Every item lands in exactly one shard.
-struct Shard {
-  std::int64_t begin = 0, end = 0;
-  std::int64_t size() const { return end - begin; }
-};
-inline Shard shard_of(std::int64_t n, int rank, int size) {
-  MOODNET_ASSERT(size >= 1 && rank >= 0 && rank < size && n >= 0);
-  const std::int64_t base = n / size, extra = n % size, r = rank;
-  const std::int64_t begin = r * base + std::min(r, extra);
-  return {begin, begin + base + (r < extra ? 1 : 0)};
 }
 
 class DataParallel {

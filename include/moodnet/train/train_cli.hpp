@@ -135,14 +135,15 @@ inline void check_foreign_size_flags(int argc, const char* const* argv, const Mo
 // Parses the command line into `c` (--help and --version print and return 0), lets `finish`
 // complete it from the parsed flags, and runs the trainer: 130 when Ctrl-C stopped it, else 0.
 template <class Finish>
-inline int parse_and_run(cli::FlagParser& flags, TrainConfig& c, int argc, const char* const* argv, Finish finish) {
+inline int parse_and_run(cli::FlagParser& flags, TrainConfig& c, int argc, const char* const* argv, TrainingGroup* group,
+                         Finish finish) {
   flags.parse(argc, argv);
   if (const std::string text = flags.requested_text(); !text.empty()) {
     std::cout << text;
     return 0;
   }
   finish();
-  Trainer trainer(c);
+  Trainer trainer(c, std::cout, group);
   const TrainResult r = trainer.run();
   return r.stopped_early && stop_requested() ? 130 : 0;
 }
@@ -150,7 +151,8 @@ inline int parse_and_run(cli::FlagParser& flags, TrainConfig& c, int argc, const
 
 // main() of `train`: --model NAME (any registered model, default customnet) with that model's
 // size flags and recipe, on any dataset (--data).
-inline int train_any_main(int argc, const char* const* argv) {
+// group: data-parallel training over its ranks (training_group.hpp), null for one process.
+inline int train_any_main(int argc, const char* const* argv, TrainingGroup* group = nullptr) {
   return cli::guarded_main([&] {
     const std::string model = detail::model_on_command_line(argc, argv, "customnet");
     const ModelInfo& info = find_model(model);  // "unknown model 'x' (registered: ...)"
@@ -166,7 +168,7 @@ inline int train_any_main(int argc, const char* const* argv) {
     flags.add("model", &model_flag, "the network: " + model_names());
     add_train_flags(flags, c);
     add_data_flags(flags, c, class_names);
-    return detail::parse_and_run(flags, c, argc, argv, [&] {
+    return detail::parse_and_run(flags, c, argc, argv, group, [&] {
       c.data.class_names = parse_class_names(class_names);
       if (!c.hflip && flags.is_set("tta") && c.tta != "none")
         fail("--tta ", c.tta, " mirrors the test images, but --no-hflip says a mirror image changes the class: use --tta none");
@@ -176,12 +178,12 @@ inline int train_any_main(int argc, const char* const* argv) {
 }
 
 // main() of the FER-2013 preset for the registered model `model` ("mobilenet", "customnet", ...).
-inline int train_main(int argc, const char* const* argv, const std::string& model) {
+inline int train_main(int argc, const char* const* argv, const std::string& model, TrainingGroup* group = nullptr) {
   return cli::guarded_main([&] {
     TrainConfig c = default_config(model);
     cli::FlagParser flags("train_" + model, "Trains " + find_model(model).title + " on FER-2013 (7 moods) on the CPU.");
     add_train_flags(flags, c);
-    return detail::parse_and_run(flags, c, argc, argv, [] {});
+    return detail::parse_and_run(flags, c, argc, argv, group, [] {});
   });
 }
 

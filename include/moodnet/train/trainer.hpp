@@ -32,6 +32,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -57,6 +58,7 @@
 #include "moodnet/train/progress.hpp"
 #include "moodnet/train/signal.hpp"
 #include "moodnet/train/train_data.hpp"
+#include "moodnet/train/training_group.hpp"
 #include "moodnet/train/train_state.hpp"
 
 namespace moodnet::train {
@@ -141,7 +143,10 @@ struct TrainResult {
 
 class Trainer {
  public:
-  explicit Trainer(TrainConfig config, std::ostream& out = std::cout) : c_(std::move(config)), log_(out) {
+  // group: data-parallel training (training_group.hpp), null for one process. Every rank runs the
+  // same Trainer; rank 0 alone logs, holds the folder's lock and writes files.
+  explicit Trainer(TrainConfig config, std::ostream& out = std::cout, TrainingGroup* group = nullptr)
+      : c_(std::move(config)), group_(group), log_(root() ? out : null_log_) {
     validate(c_);
   }
   Trainer(const Trainer&) = delete;  // the loader refers to the trainer's datasets
@@ -152,20 +157,28 @@ class Trainer {
     start_ = Clock::now();
     set_num_threads(c_.threads);
     std::filesystem::create_directories(c_.out);
-    const io::RunLock lock(c_.out);  // held until the run returns or throws
-    io::remove_stale_temporaries(c_.out);  // of a run killed mid-write: no one else writes here now
+    std::optional<io::RunLock> lock;  // held by rank 0 until the run returns or throws
+    if (root()) {
+      lock.emplace(c_.out);
+      io::remove_stale_temporaries(c_.out);  // of a run killed mid-write: no one else writes here now
+    }
     StopSignalGuard stop_guard;  // from here: Ctrl-C, SIGTERM, SIGHUP while the data loads stop cleanly too
     load_data();
     build();
     start_or_resume();
 
     bool stop = stop_requested();
+    if (group_) {  // all ranks start, or none
+      double f = stop ? 1 : 0;
+      group_->sum(&f, 1);
+      stop = f > 0;
+    }
     if (stop) log_ << "interrupted before the first batch: nothing new to save (" << c_.out << " is unchanged)\n";
     while (progress_.epoch < progress_.epochs_total && !stop) {
       const EpochRun e = train_epoch();
       stop = e.stopped;
       if (stop && progress_.batch_in_epoch < steps_per_epoch_) {  // a partial epoch: save where we are
-        save_state();
+        if (root()) save_state();
         log_ << "saved the training state to " << path(kLastState) << " (continue with --resume)\n";
         break;
       }
@@ -178,7 +191,7 @@ class Trainer {
     result.best_epoch = progress_.best_epoch;
     result.stopped_early = stop;
     if (stop && stop_requested()) return result;  // Ctrl-C: state saved, no final evaluation
-    final_report(result);
+    if (root()) final_report(result);
     return result;
   }
 
@@ -244,7 +257,14 @@ class Trainer {
     if (!c_.hflip) lo.augment.hflip_p = 0;
     lo.norm = data_.norm;
     lo.crop = c_.crop;
+    if (group_) lo.shard_index = group_->rank(), lo.shard_count = group_->size();
     loader_ = std::make_unique<data::BatchLoader>(data_.train, lo);
+    if (group_) {  // the same flags and data on every rank, then rank 0's initial weights everywhere
+      group_->check_same("the flags or the data", settings_id());
+      group_->broadcast_model(*model_);
+      log_ << "data parallel: " << group_->size() << " ranks, each " << c_.batch_size / group_->size()
+           << "-" << (c_.batch_size + group_->size() - 1) / group_->size() << " of every batch of " << c_.batch_size << "\n";
+    }
     steps_per_epoch_ = loader_->batches_per_epoch();
     predicted_.resize(static_cast<std::size_t>(c_.batch_size));
   }
@@ -263,7 +283,8 @@ class Trainer {
     check_run_settings(s, run_settings(), recorded_run_settings());
     const std::string weights = weights_of(s);
     io::load_weights(weights, *model_);
-    if (weights != path(kLastWeights)) std::filesystem::rename(weights, path(kLastWeights));  // the pair again
+    if (group_) group_->check_same("checkpoint", s.has(kCheckpointKey) ? s.get_string(kCheckpointKey) : weights);
+    if (root() && weights != path(kLastWeights)) std::filesystem::rename(weights, path(kLastWeights));  // the pair again
     if (s.has("run_id")) run_id_ = s.get_string("run_id");
     schedule_ = load_train_state<float>(s, progress_, *opt_, [this](const TrainProgress& p) { return schedule_for(p); });
     progress_.validate(last_state, steps_per_epoch_);
@@ -287,28 +308,41 @@ class Trainer {
       model_->set_step(static_cast<std::uint64_t>(p.step));
       model_->zero_grad();
       const TensorView<const float> logits = model_->forward(batch->images);
-      const double l = loss_->forward_backward(logits, batch->labels.data());
+      const std::int64_t b = batch->labels.numel();
+      kernels::argmax_rows(logits.data(), b, logits.dim(1), predicted_.data());
+      std::int64_t correct = 0;
+      for (std::int64_t i = 0; i < b; ++i) correct += predicted_[static_cast<std::size_t>(i)] == batch->labels[i];
+      // The batch's loss sum, correct answers and size: over every rank's shard (data parallel).
+      double sums[3] = {loss_->forward_backward(logits, batch->labels.data()) * static_cast<double>(b),
+                        static_cast<double>(correct), static_cast<double>(b)};
+      if (group_) group_->sum(sums, 3);
+      const double l = sums[0] / sums[2];
       const double loss_limit = kDivergedLoss * std::max(1.0, std::log(static_cast<double>(data_.train.num_classes())));
       MOODNET_CHECK(std::isfinite(l) && l <= loss_limit, "training diverged: loss is ", l, " at epoch ", p.epoch + 1,
                     ", step ", p.step, std::isfinite(l) ? " (above the limit " + io::format_double(loss_limit) + ")" : "",
                     " (lower --lr, or use --clip-grad-norm); nothing was written for this step");
-      const std::int64_t b = batch->labels.numel();
-      kernels::argmax_rows(logits.data(), b, logits.dim(1), predicted_.data());
-      for (std::int64_t i = 0; i < b; ++i) p.sum_correct += predicted_[static_cast<std::size_t>(i)] == batch->labels[i];
-      p.sum_loss += l * static_cast<double>(b);
-      p.sum_seen += b;
+      p.sum_correct += static_cast<std::int64_t>(sums[1]);
+      p.sum_loss += sums[0];
+      p.sum_seen += static_cast<std::int64_t>(sums[2]);
       model_->backward(loss_->gradient());
+      if (group_) group_->average_gradients(model_->parameter_grads(), b, loader_->batch_items(batch->index));
       opt_->set_lr(schedule_->lr());
       opt_->step();
       check_weights_finite();
       schedule_->step();
       ++p.step, ++p.batch_in_epoch;
       bar.update(p.batch_in_epoch, p.sum_seen, p.sum_loss / p.sum_seen, double(p.sum_correct) / p.sum_seen);
-      const bool over_budget = c_.time_budget > 0 && elapsed() > c_.time_budget;
-      if (stop_requested() || over_budget || (c_.max_steps > 0 && p.step >= c_.max_steps)) {
+      bool over_budget = c_.time_budget > 0 && elapsed() > c_.time_budget;
+      bool interrupted = stop_requested();
+      if (group_) {  // every rank stops at the same step, when any rank was told to
+        double flags[2] = {over_budget ? 1.0 : 0.0, interrupted ? 1.0 : 0.0};
+        group_->sum(flags, 2);
+        over_budget = flags[0] > 0, interrupted = flags[1] > 0;
+      }
+      if (interrupted || over_budget || (c_.max_steps > 0 && p.step >= c_.max_steps)) {
         e.stopped = true;
         log_ << "\n"
-             << (stop_requested() ? "interrupted" : over_budget ? "time budget reached" : "step limit reached")
+             << (interrupted ? "interrupted" : over_budget ? "time budget reached" : "step limit reached")
              << " at epoch " << p.epoch + 1 << ", batch " << p.batch_in_epoch << "/" << steps_per_epoch_ << "\n";
         break;
       }
@@ -343,8 +377,10 @@ class Trainer {
 
     ++p.epoch;
     p.batch_in_epoch = 0, p.sum_loss = 0, p.sum_correct = 0, p.sum_seen = 0;
-    if (r.val_acc > p.best_val_acc) {
-      p.best_val_acc = r.val_acc, p.best_epoch = r.epoch;
+    const bool best = r.val_acc > p.best_val_acc;
+    if (best) p.best_val_acc = r.val_acc, p.best_epoch = r.epoch;
+    if (!root()) return r.epoch_seconds;  // rank 0 writes for the group
+    if (best) {
       io::save_weights(path(kBestWeights), *model_, md_);
       write_confusion(val.confusion, "confusion_validation", "Validation, epoch " + std::to_string(r.epoch));
     }
@@ -363,7 +399,12 @@ class Trainer {
     if (c_.time_budget <= 0 || p.epoch >= p.epochs_total) return true;
     const double per_epoch = epoch_time_sum_ / epochs_timed_;
     const double final_eval = last_epoch_seconds * 0.1 * (1 + tta_views(parse_tta(c_.tta)));  // rough reserve
-    const auto fit = static_cast<int>((c_.time_budget - elapsed() - final_eval) / per_epoch);
+    auto fit = static_cast<int>((c_.time_budget - elapsed() - final_eval) / per_epoch);
+    if (group_) {  // rank 0's clock decides for the group
+      double f = root() ? fit : 0;
+      group_->sum(&f, 1);
+      fit = static_cast<int>(f);
+    }
     if (p.epoch + fit >= p.epochs_total) return true;
     const int shortened = std::max(p.epoch + std::max(fit, 0), p.epoch);
     log_ << "time budget " << format_duration(c_.time_budget) << ": " << p.epochs_total << " epochs do not fit at "
@@ -581,7 +622,11 @@ class Trainer {
                                                    cm.table());
   }
 
+  bool root() const { return !group_ || group_->rank() == 0; }
+
   TrainConfig c_;
+  TrainingGroup* group_ = nullptr;
+  std::ostream null_log_{nullptr};  // the log of ranks other than 0
   std::ostream& log_;
   Clock::time_point start_;
   // phase 1

@@ -1,0 +1,31 @@
+#pragma once
+// train::TrainingGroup over MPI (data_parallel.hpp), for Trainer(config, out, &group): one process
+// per rank, every rank the same flags, each rank's loader its shard of every global batch.
+#include <vector>
+
+#include "moodnet/distributed/data_parallel.hpp"
+#include "moodnet/train/training_group.hpp"
+
+namespace moodnet::distributed {
+
+class MpiTrainingGroup final : public train::TrainingGroup {
+ public:
+  explicit MpiTrainingGroup(const MpiSession& mpi) : dp_(mpi) {}
+  int rank() const override { return dp_.rank(); }
+  int size() const override { return dp_.size(); }
+  void broadcast_model(Model<float>& model) override {
+    std::vector<BufferRef<float>> buffers;
+    for (auto& b : model.named_buffers()) buffers.push_back(b.buffer);
+    dp_.broadcast_parameters(model.arena(), buffers);
+  }
+  void average_gradients(TensorView<float> grads, std::int64_t local, std::int64_t global) override {
+    dp_.average_gradients(grads, local, global);
+  }
+  void sum(double* v, int n) override { dp_.sum(v, n); }
+  void check_same(const std::string& what, const std::string& text) override { dp_.check_same(what, text); }
+
+ private:
+  DataParallel dp_;
+};
+
+}  // namespace moodnet::distributed
