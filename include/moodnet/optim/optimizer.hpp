@@ -28,8 +28,8 @@ template <class T>
 class Optimizer {
  public:
   // arena: views of the parameters and gradients, which must outlive the optimizer (a Model's arena
-  // stays put when the Model is moved).
-  // The rule registered under config.name (optimizers.hpp).
+  // stays put when the Model is moved). The update rule is the one registered under config.name
+  // (optimizers.hpp).
   Optimizer(const ParamArena<T>& arena, OptimizerConfig config)
       : Optimizer(arena, config, make_update_rule<T>((config.validate(), config))) {}
 
