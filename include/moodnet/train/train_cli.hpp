@@ -80,6 +80,12 @@ inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c) {
                      "wall-clock budget: the run shortens its schedule to finish, with evaluation, within it (0 = none)");
   flags.add("max-steps", &c.max_steps, "stop after this many optimizer steps (0 = no limit)").min(0);
   flags.add_choice("tta", &c.tta, {"none", "flip", "tencrop"}, "test-time augmentation for the final test numbers");
+  flags.add("ema", &c.ema,
+            "decay of a moving average of the weights that validation, best.safetensors and the test numbers use "
+            "(0 = off; e.g. 0.999; must be < 1)")
+      .min(0);
+  flags.add("ema-warmup", &c.ema_warmup, "ramp the average's decay up as min(ema, (1 + step) / (10 + step))");
+  flags.add("save-every", &c.save_every, "also write every N-th epoch's weights to <out>/snapshots/ (0 = off)").min(0);
 }
 
 // The flags of `train` alone: the stored image shape, the training crop, flips and IDX class names.

@@ -5,6 +5,7 @@
 //                   is the one list, and save_train_state / load_train_state both walk it
 //   optimizer       step count and moments (Optimizer::state_buffers)
 //   schedule        the learning-rate schedule's state map ("schedule.*")
+//   weight average  with --ema: its update count and averages (save/load_weight_average)
 //
 // The run settings a resume must share with the run that saved (model, size, seed, ...) are a list
 // too, RunSettings: saved beside the state and compared, all of them, on load.
@@ -24,6 +25,7 @@
 #include "moodnet/io/training_state.hpp"
 #include "moodnet/optim/lr_schedule.hpp"
 #include "moodnet/optim/optimizer.hpp"
+#include "moodnet/optim/weight_average.hpp"
 
 namespace moodnet::train {
 
@@ -111,6 +113,20 @@ inline std::unique_ptr<LrSchedule> load_train_state(
   std::unique_ptr<LrSchedule> schedule = make_schedule(p);
   schedule->load_state(t.get_map("schedule."));
   return schedule;
+}
+
+// The weight average (--ema, optim/weight_average.hpp): "ema.updates" and its buffers
+// ("ema.parameters", "ema.buffers"). Loading throws naming the file and key when one is missing or
+// has another size.
+template <class T>
+inline void save_weight_average(io::TrainingState& t, WeightAverage<T>& average) {
+  t.set_int("ema.updates", average.updates());
+  for (auto& [name, buf] : average.state_buffers()) t.add_buffer(name, buf.data(), {buf.numel()});
+}
+template <class T>
+inline void load_weight_average(const io::TrainingState& t, WeightAverage<T>& average) {
+  for (auto& [name, buf] : average.state_buffers()) t.copy_buffer(name, buf.data(), {buf.numel()});
+  average.set_updates(t.get_int("ema.updates"));
 }
 
 // The settings a resumed run must share with the run that saved the state, as (key, value) text.

@@ -23,6 +23,13 @@
 // kDivergedLoss x max(1, ln classes), stops the run at that step with nothing written. The batches
 // are a pure function of (seed, epoch) and dropout of (seed, step), so a resumed run reaches the same
 // weights as an uninterrupted one.
+//
+// --ema D keeps an exponential moving average of the weights and batchnorm buffers
+// (optim/weight_average.hpp), updated after every step and saved in the training state: validation
+// (the best epoch), best.safetensors, the snapshots and the test report use the average, while the
+// training, last.safetensors and the plateau schedule go on with the raw weights (whose validation
+// history.csv keeps as raw_val_acc/raw_val_loss). --save-every N writes the evaluated weights of every
+// N-th epoch to <out>/snapshots/epoch_NNN.safetensors, for ensembles of one run.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -51,6 +58,7 @@
 #include "moodnet/models/registry.hpp"
 #include "moodnet/optim/lr_schedule.hpp"
 #include "moodnet/optim/optimizer.hpp"
+#include "moodnet/optim/weight_average.hpp"
 #include "moodnet/train/evaluate.hpp"
 #include "moodnet/train/history.hpp"
 #include "moodnet/train/metrics.hpp"
@@ -87,6 +95,9 @@ struct TrainConfig {
   double time_budget = 0;     // seconds of wall clock for the whole run (0 = no limit)
   std::int64_t max_steps = 0;  // stop after this many optimizer steps (0 = no limit; smoke tests)
   std::string tta = "flip";   // test-time augmentation for the final test numbers: none | flip | tencrop
+  double ema = 0;             // decay of the weights' moving average, which is evaluated and shipped (0 = off)
+  bool ema_warmup = true;     // its decay ramps up as min(ema, (1 + step) / (10 + step))
+  int save_every = 0;         // also write the weights of every N-th epoch to <out>/snapshots/ (0 = never)
 };
 
 // One-line validation of a configuration; every message names the flag and value.
@@ -107,6 +118,8 @@ inline void validate(const TrainConfig& c) {
                 c.label_smoothing);
   MOODNET_CHECK(c.threads >= 1, "--threads must be >= 1, got ", c.threads);
   MOODNET_CHECK(!c.out.empty(), "--out must name a folder");
+  MOODNET_CHECK(c.ema >= 0 && c.ema < 1, "--ema must be a decay in [0, 1) (0 = off; e.g. 0.999), got ", c.ema);
+  MOODNET_CHECK(c.save_every >= 0, "--save-every must be >= 0 (0 = off), got ", c.save_every);
   check_optimizer_name(c.optimizer);
   parse_tta(c.tta);
 }
@@ -161,6 +174,7 @@ class Trainer {
     if (root()) {
       lock.emplace(c_.out);
       io::remove_stale_temporaries(c_.out);  // of a run killed mid-write: no one else writes here now
+      io::remove_stale_temporaries(path(kSnapshots));
     }
     StopSignalGuard stop_guard;  // from here: Ctrl-C, SIGTERM, SIGHUP while the data loads stop cleanly too
     load_data();
@@ -202,6 +216,7 @@ class Trainer {
   static constexpr const char* kBestWeights = "best.safetensors";
   static constexpr const char* kPrevWeights = "last.prev.safetensors";  // see save_state
   static constexpr const char* kCheckpointKey = "checkpoint";  // "<run id>/<step>" in both files
+  static constexpr const char* kSnapshots = "snapshots";       // --save-every: epoch_NNN.safetensors
   // A batch loss above kDivergedLoss x max(1, ln K) (ln K: the loss of a uniform guess over K
   // classes) is divergence: a training run's loss starts near ln K and falls; 100 times that is
   // logits off by hundreds (Adam at lr 1e4 reaches 5e14 in its second step).
@@ -265,6 +280,8 @@ class Trainer {
       log_ << "data parallel: " << group_->size() << " ranks, each " << c_.batch_size / group_->size()
            << "-" << (c_.batch_size + group_->size() - 1) / group_->size() << " of every batch of " << c_.batch_size << "\n";
     }
+    // After the broadcast: every rank averages from rank 0's initial weights.
+    if (c_.ema > 0) ema_ = std::make_unique<WeightAverage<float>>(*model_, c_.ema, c_.ema_warmup);
     steps_per_epoch_ = loader_->batches_per_epoch();
     predicted_.resize(static_cast<std::size_t>(c_.batch_size));
   }
@@ -287,6 +304,10 @@ class Trainer {
     if (root() && weights != path(kLastWeights)) std::filesystem::rename(weights, path(kLastWeights));  // the pair again
     if (s.has("run_id")) run_id_ = s.get_string("run_id");
     schedule_ = load_train_state<float>(s, progress_, *opt_, [this](const TrainProgress& p) { return schedule_for(p); });
+    if (ema_ && !s.has("ema.updates"))
+      fail("--resume: ", last_state, " holds no weight average (its run was started without --ema): resume without "
+           "--ema, or start a new run");
+    if (ema_) load_weight_average(s, *ema_);
     progress_.validate(last_state, steps_per_epoch_);
     if (std::filesystem::exists(path("history.csv"))) history_ = read_history_csv(path("history.csv"));
     history_.resize(std::min<std::size_t>(history_.size(), static_cast<std::size_t>(progress_.epoch)));
@@ -329,6 +350,7 @@ class Trainer {
       opt_->set_lr(schedule_->lr());
       opt_->step();
       check_weights_finite();
+      if (ema_) ema_->update();
       schedule_->step();
       ++p.step, ++p.batch_in_epoch;
       bar.update(p.batch_in_epoch, p.sum_seen, p.sum_loss / p.sum_seen, double(p.sum_correct) / p.sum_seen);
@@ -357,6 +379,11 @@ class Trainer {
   // Returns the epoch's wall time (training and validation).
   double end_epoch(const EpochRun& e) {
     TrainProgress& p = progress_;
+    // --ema: the raw weights' validation steers the plateau schedule (the training goes on with
+    // them); the average's picks the best epoch and is written as best and snapshot weights.
+    std::optional<EvalResult> raw;
+    if (ema_) raw = evaluate(*model_, data_.val, data_.norm, Tta::none, c_.batch_size);
+    WeightAverageScope<float> averaged(ema_.get());  // until the checkpoint below (no-op without --ema)
     const EvalResult val = evaluate(*model_, data_.val, data_.norm, Tta::none, c_.batch_size);
     EpochRecord r;
     r.epoch = p.epoch + 1;
@@ -369,11 +396,18 @@ class Trainer {
     r.images_per_second = double(p.sum_seen) / e.train_seconds;
     r.extras["val_macro_f1"] = val.confusion.macro_f1();
     r.extras["data_wait_seconds"] = e.loader.wait_seconds;
+    if (raw) r.extras["raw_val_acc"] = raw->accuracy(), r.extras["raw_val_loss"] = raw->loss;
     history_.push_back(r);
-    schedule_->end_epoch(r.val_acc);
+    schedule_->end_epoch(raw ? raw->accuracy() : r.val_acc);
     EpochSummary es{r.epoch, p.epochs_total, r.train_loss, r.train_acc, r.val_loss, r.val_acc, r.lr, r.epoch_seconds,
                     e.loader.wait_seconds};
     log_ << format_epoch_summary(es) << "\n";
+    if (raw) {  // the line above is the average's
+      char line[96];
+      std::snprintf(line, sizeof line, "  (val above: the weight average; raw weights: val loss %.4f acc %.2f%%)\n",
+                    raw->loss, 100 * raw->accuracy());
+      log_ << line;
+    }
 
     ++p.epoch;
     p.batch_in_epoch = 0, p.sum_loss = 0, p.sum_correct = 0, p.sum_seen = 0;
@@ -384,6 +418,8 @@ class Trainer {
       io::save_weights(path(kBestWeights), *model_, md_);
       write_confusion(val.confusion, "confusion_validation", "Validation, epoch " + std::to_string(r.epoch));
     }
+    if (c_.save_every > 0 && r.epoch % c_.save_every == 0) save_snapshot(r.epoch, r.val_acc);
+    averaged.restore();  // the raw weights back: the checkpoint and the training continue with them
     save_state();
     write_history_csv(path("history.csv"), history_);
     write_line_chart_png(path("loss.png"), loss_curves(history_, "Loss (" + run_name() + ")"));
@@ -426,6 +462,8 @@ class Trainer {
       io::load_weights(best_weights, *model_);
       log_ << "best validation accuracy " << 100 * progress_.best_val_acc << "% at epoch " << progress_.best_epoch
            << "; loaded " << best_weights << "\n";
+    } else if (ema_) {
+      ema_->swap();  // no epoch ended (a step limit inside the first): test the average; the run ends here
     }
     const Tta tta = parse_tta(c_.tta);
     const bool fer = data_.is_fer2013();
@@ -506,6 +544,7 @@ class Trainer {
             {"clip_grad_norm", num(c_.clip_grad_norm)},
             {"crop", std::to_string(c_.crop)},
             {"hflip", c_.hflip ? "1" : "0"},
+            {"ema", c_.ema > 0 ? num(c_.ema) + (c_.ema_warmup ? " warmup" : "") : "0"},
             {"data", data_fingerprint()}};
   }
   // "<hex>/<train images>/<validation images>": a 64-bit hash of both splits' pixels and labels.
@@ -554,8 +593,21 @@ class Trainer {
     s.set_string("run_id", run_id_);
     s.set_string(kCheckpointKey, id);
     save_train_state<float>(s, progress_, *opt_, *schedule_);
+    if (ema_) save_weight_average(s, *ema_);
     io::save_training_state(path(kLastState), s);
     std::filesystem::remove(prev, ec);
+  }
+  // <out>/snapshots/epoch_NNN.safetensors (--save-every): the model's weights as end_epoch evaluated
+  // them (the average with --ema), with the metadata of best.safetensors (its "epoch", "val_accuracy");
+  // atomic like every file.
+  void save_snapshot(int epoch, double val_acc) const {
+    std::filesystem::create_directories(path(kSnapshots));
+    char name[48];
+    std::snprintf(name, sizeof name, "%s/epoch_%03d.safetensors", kSnapshots, epoch);
+    io::ModelMetadata md = md_;
+    md.extra["epoch"] = std::to_string(epoch);
+    md.extra["val_accuracy"] = io::format_double(val_acc);
+    io::save_weights(path(name), *model_, md);
   }
   // The weights file with the checkpoint id of state `s`: last.safetensors, or last.prev.safetensors
   // after a stop between the two writes of save_state. A state without an id (written before ids
@@ -636,6 +688,7 @@ class Trainer {
   std::unique_ptr<Model<float>> model_;
   std::unique_ptr<CrossEntropyLoss<float>> loss_;
   std::unique_ptr<Optimizer<float>> opt_;
+  std::unique_ptr<WeightAverage<float>> ema_;  // --ema, else null
   std::unique_ptr<data::BatchLoader> loader_;
   std::int64_t steps_per_epoch_ = 0;
   std::vector<std::int32_t> predicted_;  // argmax of each batch row
