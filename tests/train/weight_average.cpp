@@ -4,10 +4,10 @@
 //   - swapping the average in and out is exact, and a compiled eval plan (batchnorm folded into the
 //     convolution) computes with what was swapped in;
 //   - the average survives the training-state file, and every value it writes is one the load needs;
-//   - in the trainer (tiny synthetic dataset, CustomNet w 8): the raw training is the same with and
-//     without --ema, best.safetensors holds the average, a run stopped twice and resumed writes the
-//     same files byte for byte as an uninterrupted one, snapshots appear every N epochs and load, a
-//     resume that changes --ema is refused, and bad values give a one-line error.
+//   - in the trainer (tiny_run.hpp: a tiny synthetic dataset, CustomNet w 8): the raw training is
+//     the same with and without --ema, best.safetensors holds the average, a run stopped twice and
+//     resumed writes the same files byte for byte as an uninterrupted one, snapshots appear every N
+//     epochs and load, a resume that changes --ema is refused, and bad values give a one-line error.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -18,7 +18,6 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -28,7 +27,7 @@
 #include "moodnet/train/train_cli.hpp"
 #include "moodnet/train/train_state.hpp"
 #include "moodnet/train/trainer.hpp"
-#include "../data/support.hpp"
+#include "tiny_run.hpp"
 
 using namespace moodnet;
 using namespace moodnet::train;
@@ -81,28 +80,6 @@ std::int64_t wa_counter(Model<double>& m) {
   return -1;
 }
 
-// root/<class>/k.pgm: two classes of 12 distinct 16x16 images (as tests/train/trainer_safety.cpp).
-void wa_write_data(const fs::path& root) { test::write_class_folders(root, "", {"left", "right"}, 12, 16); }
-
-TrainConfig wa_config(const fs::path& data, const fs::path& out) {
-  TrainConfig c;
-  c.model = "customnet";
-  c.size = {{"w", 8}};
-  c.data.path = data.string();
-  c.epochs = 3;
-  c.batch_size = 4;
-  c.lr = 0.05;
-  c.threads = 1;
-  c.seed = 11;
-  c.out = out.string();
-  c.tta = "none";
-  return c;
-}
-TrainResult wa_run(const TrainConfig& c) {
-  std::ostringstream log;
-  Trainer t(c, log);
-  return t.run();
-}
 std::vector<float> wa_file_params(const fs::path& weights) {
   Model<float> m = io::load_model<float>(weights.string());
   return wa_params(m);
@@ -303,14 +280,14 @@ TEST_CASE("WeightAverage: the training-state file keeps the average; each saved 
 TEST_CASE("Trainer --ema: the raw training is unchanged; validation and best.safetensors use the average",
           "[train][ema]") {
   test::TempDir dir("ema-trainer");
-  wa_write_data(dir / "data");
-  TrainConfig off = wa_config(dir / "data", dir / "off");
+  test::write_tiny_run_data(dir / "data");
+  TrainConfig off = test::tiny_run_config(dir / "data", dir / "off");
   off.epochs = 1;
   TrainConfig on = off;
   on.out = (dir / "on").string();
   on.ema = 0.9;
-  wa_run(off);
-  wa_run(on);
+  test::tiny_run(off);
+  test::tiny_run(on);
   // The training goes on with the raw weights: the same with and without the average.
   CHECK(wa_file_params(dir / "off" / "last.safetensors") == wa_file_params(dir / "on" / "last.safetensors"));
   // One epoch: best is epoch 1, whose weights are the average the state holds (and not the raw ones).
@@ -333,11 +310,11 @@ TEST_CASE("Trainer --ema: the raw training is unchanged; validation and best.saf
 TEST_CASE("Trainer --ema --save-every: a run stopped twice and resumed writes the uninterrupted run's files",
           "[train][ema]") {
   test::TempDir dir("ema-resume");
-  wa_write_data(dir / "data");
-  TrainConfig c = wa_config(dir / "data", dir / "whole");
+  test::write_tiny_run_data(dir / "data");
+  TrainConfig c = test::tiny_run_config(dir / "data", dir / "whole");
   c.ema = 0.8;
   c.save_every = 2;
-  wa_run(c);
+  test::tiny_run(c);
   const fs::path whole = dir / "whole";
   CHECK(fs::exists(whole / "snapshots" / "epoch_002.safetensors"));
   CHECK_FALSE(fs::exists(whole / "snapshots" / "epoch_001.safetensors"));
@@ -346,11 +323,11 @@ TEST_CASE("Trainer --ema --save-every: a run stopped twice and resumed writes th
   TrainConfig part = c;
   part.out = (dir / "parts").string();
   part.max_steps = 3;  // inside epoch 1 (5 batches of 4 per epoch)
-  wa_run(part);
+  test::tiny_run(part);
   part.resume = true, part.max_steps = 12;  // inside epoch 3, after the epoch-2 snapshot
-  wa_run(part);
+  test::tiny_run(part);
   part.max_steps = 0;
-  wa_run(part);
+  test::tiny_run(part);
   const fs::path parts = dir / "parts";
   for (const char* f : {"best.safetensors", "last.safetensors", "last.state.safetensors", "snapshots/epoch_002.safetensors"}) {
     INFO(f);
@@ -369,10 +346,10 @@ TEST_CASE("Trainer --ema --save-every: a run stopped twice and resumed writes th
 
 TEST_CASE("Trainer --save-every without --ema: snapshots hold the epoch's raw weights", "[train][ema]") {
   test::TempDir dir("ema-snapshots");
-  wa_write_data(dir / "data");
-  TrainConfig c = wa_config(dir / "data", dir / "run");
+  test::write_tiny_run_data(dir / "data");
+  TrainConfig c = test::tiny_run_config(dir / "data", dir / "run");
   c.epochs = 2, c.save_every = 1;
-  wa_run(c);
+  test::tiny_run(c);
   CHECK(fs::exists(dir / "run" / "snapshots" / "epoch_001.safetensors"));
   CHECK(wa_file_params(dir / "run" / "snapshots" / "epoch_002.safetensors") ==
         wa_file_params(dir / "run" / "last.safetensors"));
@@ -382,25 +359,25 @@ TEST_CASE("Trainer --save-every without --ema: snapshots hold the epoch's raw we
 
 TEST_CASE("Trainer --ema: a resume that turns the average on, off or changes it is refused", "[train][ema]") {
   test::TempDir dir("ema-settings");
-  wa_write_data(dir / "data");
-  TrainConfig plain = wa_config(dir / "data", dir / "plain");
+  test::write_tiny_run_data(dir / "data");
+  TrainConfig plain = test::tiny_run_config(dir / "data", dir / "plain");
   plain.max_steps = 2;
-  wa_run(plain);
+  test::tiny_run(plain);
   TrainConfig averaged = plain;
   averaged.out = (dir / "averaged").string();
   averaged.ema = 0.99;
-  wa_run(averaged);
+  test::tiny_run(averaged);
 
   plain.resume = averaged.resume = true;
   TrainConfig turn_on = plain;
   turn_on.ema = 0.99;
-  CHECK_THROWS_WITH(wa_run(turn_on), Catch::Contains("other settings (") && Catch::Contains("ema 0, now 0.99 warmup)"));
+  CHECK_THROWS_WITH(test::tiny_run(turn_on), Catch::Contains("other settings (") && Catch::Contains("ema 0, now 0.99 warmup)"));
   TrainConfig turn_off = averaged;
   turn_off.ema = 0;
-  CHECK_THROWS_WITH(wa_run(turn_off), Catch::Contains("ema 0.99 warmup, now 0)"));
+  CHECK_THROWS_WITH(test::tiny_run(turn_off), Catch::Contains("ema 0.99 warmup, now 0)"));
   TrainConfig no_warmup = averaged;
   no_warmup.ema_warmup = false;
-  CHECK_THROWS_WITH(wa_run(no_warmup), Catch::Contains("ema 0.99 warmup, now 0.99)"));
+  CHECK_THROWS_WITH(test::tiny_run(no_warmup), Catch::Contains("ema 0.99 warmup, now 0.99)"));
 
   // A state written before --ema existed (no "ema" setting, no average) resumed with --ema.
   const std::string state = (dir / "plain" / "last.state.safetensors").string();
@@ -415,8 +392,8 @@ TEST_CASE("Trainer --ema: a resume that turns the average on, off or changes it 
     old.add_buffer(b.name, data.data(), b.shape);
   }
   io::save_training_state(state, old);
-  CHECK_THROWS_WITH(wa_run(turn_on), Catch::Contains("holds no weight average (its run was started without --ema)"));
-  CHECK_NOTHROW(wa_run(plain));  // and without --ema it still resumes
+  CHECK_THROWS_WITH(test::tiny_run(turn_on), Catch::Contains("holds no weight average (its run was started without --ema)"));
+  CHECK_NOTHROW(test::tiny_run(plain));  // and without --ema it still resumes
 }
 
 TEST_CASE("train --ema and --save-every: bad values are one-line errors, exit code 2", "[train][ema]") {
