@@ -29,6 +29,7 @@ class ActivationStep : public Step<T> {
     return fn_ == ActivationFn::relu ? "relu" : fn_ == ActivationFn::relu6 ? "relu6" : "leaky_relu";
   }
   ActivationFn fn() const { return fn_; }
+  double slope() const { return p_.slope; }  // LeakyReLU's negative slope
 
   void forward(const StepIO<T>& io) override {
     switch (fn_) {

@@ -76,6 +76,7 @@ class GroupNormStep : public Step<T> {
   bool fused_relu() const { return p_.fuse_relu; }
   void set_fused_relu(bool on) { p_.fuse_relu = on; }
   std::int64_t groups() const { return p_.G; }
+  double eps() const { return p_.eps; }
 
   void forward(const StepIO<T>& io) override {
     kernels::groupnorm_forward(p_, io.in[0], gamma_.data(), beta_.data(), io.out, save_mean_.data(), save_rstd_.data());
