@@ -4,11 +4,16 @@
 //   evaluate --weights W --data ../shared/fer2013 --split private [--tta flip] [--out DIR]
 //   evaluate --weights W --data photos --split test        # photos/train/<class>, photos/test/<class>
 //   evaluate --weights W --data mnist                      # IDX files: test (t10k-*) by default
+//   evaluate --weights A,B --data ../shared/fer2013        # an ensemble: probabilities averaged
+// With several weights files (train/ensemble.hpp) the report is the ensemble's, plus one line with
+// each member's own accuracy; the data are read as the first file says (the members share classes
+// and image shape; each normalises and crops as its own metadata says).
 #include <moodnet/cli/flags.hpp>
 #include <moodnet/data/dataset_source.hpp>
 #include <moodnet/io/atomic_file.hpp>
 #include <moodnet/io/model_checkpoint.hpp>
 #include <moodnet/train/classifier_flags.hpp>
+#include <moodnet/train/ensemble.hpp>
 #include <moodnet/train/evaluate.hpp>
 #include <moodnet/train/metrics.hpp>
 #include <moodnet/train/plot.hpp>
@@ -24,7 +29,9 @@ int main(int argc, char** argv) {
   return cli::guarded_main([&] {
     train::ClassifierFlags model_flags;
     std::string data_dir, split, tta = "none", out;
-    cli::FlagParser flags("evaluate", "Accuracy, per-class precision/recall/F1 and confusion matrix of a weights file.");
+    cli::FlagParser flags("evaluate",
+                          "Accuracy, per-class precision/recall/F1 and confusion matrix of a weights file (or of "
+                          "an ensemble: --weights a,b,...).");
     model_flags.add_to(flags);
     flags.add("data", &data_dir,
               "dataset: an image folder (root/<class>/ or root/<split>/<class>/), a folder of IDX files, a FER-2013 "
@@ -41,22 +48,32 @@ int main(int argc, char** argv) {
       std::cout << text;
       return 0;
     }
-    train::Classifier classifier = model_flags.load();
-    const std::string& weights = model_flags.weights;
-    Model<float>& model = classifier.model;
-    const io::ModelMetadata& md = classifier.metadata;
-    const data::Normalization& norm = classifier.norm;
+    train::Ensemble models = model_flags.load_ensemble();
+    const io::ModelMetadata& md = models.metadata();
     const data::DatasetSource source = data::find_dataset(data_dir);
     if (split.empty()) split = source.is_fer2013() ? "private" : source.has_split("test") ? "test" : source.splits.front();
     const data::Dataset d = data::load_split(source, split, train::read_options_for(md));
     if (d.class_names != md.class_names)  // the readers check this; a safeguard for the confusion matrix
       fail("the classes of ", source.path.string(), " {", data::detail::joined(d.class_names), "} are not the classes of ",
-           weights, " {", data::detail::joined(md.class_names), "}");
-    const train::EvalResult r = train::evaluate(model, d, norm, train::parse_tta(tta));
-    const std::string size = size_args_text(find_model(md.model), md.size);
-    std::printf("%s (%s %s) on %s of %s, %s (%lld images of %s, TTA %s)\n", weights.c_str(), md.model.c_str(),
-                size.c_str(), split.c_str(), source.path.string().c_str(), source.describe().c_str(),
-                static_cast<long long>(d.size()), d.shape().str().c_str(), tta.c_str());
+           models.member(0).file, " {", data::detail::joined(md.class_names), "}");
+    const train::EnsembleEvalResult er = train::evaluate(models, d, train::parse_tta(tta));
+    const train::EvalResult& r = er.ensemble;
+    std::string what;  // "W (customnet w 32)" or "ensemble of 2: A (customnet w 32) + B (...)"
+    for (std::size_t m = 0; m < models.size(); ++m) {
+      const io::ModelMetadata& mm = models.member(m).classifier.metadata;
+      what += (m ? " + " : "") + models.member(m).file + " (" + mm.model + " " + size_args_text(find_model(mm.model), mm.size) + ")";
+    }
+    if (models.size() > 1) what = "ensemble of " + std::to_string(models.size()) + ": " + what;
+    std::printf("%s on %s of %s, %s (%lld images of %s, TTA %s)\n", what.c_str(), split.c_str(),
+                source.path.string().c_str(), source.describe().c_str(), static_cast<long long>(d.size()),
+                d.shape().str().c_str(), tta.c_str());
+    if (models.size() > 1) {
+      std::printf("members alone:");
+      for (std::size_t m = 0; m < models.size(); ++m)
+        std::printf("%s %s %.2f%%", m ? "," : "", models.member(m).file.c_str(),
+                    100.0 * static_cast<double>(er.member_correct[m]) / static_cast<double>(d.size()));
+      std::printf("\n");
+    }
     std::printf("%s\nmean cross-entropy %.4f, macro F1 %.4f\n\n",
                 train::accuracy_sentence(r.confusion.correct(), r.confusion.total()).c_str(), r.loss,
                 r.confusion.macro_f1());
@@ -65,7 +82,7 @@ int main(int argc, char** argv) {
     if (!out.empty()) {
       std::filesystem::create_directories(out);
       train::write_confusion_png((std::filesystem::path(out) / "confusion.png").string(), r.confusion,
-                                 md.model + " on " + split);
+                                 (models.size() > 1 ? "ensemble of " + std::to_string(models.size()) : md.model) + " on " + split);
       io::write_file_atomic((std::filesystem::path(out) / "confusion.txt").string(),
                             r.confusion.report() + "\n" + r.confusion.table());
     }

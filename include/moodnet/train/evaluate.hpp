@@ -121,22 +121,17 @@ inline std::vector<float> predict_probabilities(Model<float>& model, TensorView<
   return probs;
 }
 
-// Evaluates `model` on every image of `d` (normalised with `norm`, one value or one per channel).
-// The dataset's images must fit the model's input (check_fits_input).
-inline EvalResult evaluate(Model<float>& model, const data::Dataset& d, const data::Normalization& norm,
-                           Tta tta = Tta::none, std::int64_t forward_batch = 128) {
+// Scores the probabilities of every image of `d`: probabilities_of(first, count) returns [count, K]
+// row-major for images [first, first + count), asked for `block` images at a time. Mean
+// cross-entropy of the true class (floored at 1e-12) and the confusion matrix of the argmax.
+template <class ProbabilitiesOf>
+inline EvalResult evaluate_with(const data::Dataset& d, ProbabilitiesOf&& probabilities_of, std::int64_t block = 1024) {
   MOODNET_CHECK(d.size() > 0, "cannot evaluate on an empty dataset (", d.report.source, ")");
-  const data::ImageShape shape = d.shape();
-  check_fits_input(shape, model.sample_shape(), "the images of " + d.report.source);
-  norm.check_for(shape.channels, "evaluate on " + d.report.source);
   EvalResult r{0, ConfusionMatrix(d.class_names), {}};
-  const std::int64_t k = d.num_classes(), block = 1024;  // normalise 1024 images at a time
-  Tensor<float> x;
+  const std::int64_t k = d.num_classes();
   for (std::int64_t b = 0; b < d.size(); b += block) {
     const std::int64_t m = std::min(block, d.size() - b);
-    x.resize({m, shape.channels, shape.height, shape.width});
-    data::normalize_images(d.image(b), x.data(), m, shape, norm);
-    const std::vector<float> probs = predict_probabilities(model, x, tta, forward_batch);
+    const std::vector<float> probs = probabilities_of(b, m);
     MOODNET_CHECK(static_cast<std::int64_t>(probs.size()) == m * k, "model has ", probs.size() / m,
                   " outputs, the dataset ", k, " classes");
     for (std::int64_t i = 0; i < m; ++i) {
@@ -149,6 +144,22 @@ inline EvalResult evaluate(Model<float>& model, const data::Dataset& d, const da
   }
   r.loss /= static_cast<double>(d.size());
   return r;
+}
+
+// Evaluates `model` on every image of `d` (normalised with `norm`, one value or one per channel).
+// The dataset's images must fit the model's input (check_fits_input).
+inline EvalResult evaluate(Model<float>& model, const data::Dataset& d, const data::Normalization& norm,
+                           Tta tta = Tta::none, std::int64_t forward_batch = 128) {
+  MOODNET_CHECK(d.size() > 0, "cannot evaluate on an empty dataset (", d.report.source, ")");
+  const data::ImageShape shape = d.shape();
+  check_fits_input(shape, model.sample_shape(), "the images of " + d.report.source);
+  norm.check_for(shape.channels, "evaluate on " + d.report.source);
+  Tensor<float> x;
+  return evaluate_with(d, [&](std::int64_t b, std::int64_t m) {
+    x.resize({m, shape.channels, shape.height, shape.width});
+    data::normalize_images(d.image(b), x.data(), m, shape, norm);
+    return predict_probabilities(model, x, tta, forward_batch);
+  });
 }
 
 }  // namespace moodnet::train
