@@ -127,8 +127,8 @@ lines = open(sys.argv[1]).read().splitlines()
 assert len(lines) == 2, lines
 for line in lines:
     o = json.loads(line)
-    assert len(o["probs"]) == 3 and abs(sum(o["probs"]) - 1) < 1e-5, o
-    assert o["label"] == classes[max(range(3), key=lambda i: o["probs"][i])], o
+    assert list(o["probs"]) == classes and abs(sum(o["probs"].values()) - 1) < 1e-5, o
+    assert o["label"] == max(classes, key=lambda c: o["probs"][c]), o
 PY
 # A gray file of another size reads too (converted to RGB, resized by the model's aspect rule).
 python3 -c "open('$work/gray.pgm','wb').write(b'P5\n50 30\n255\n' + bytes(range(50))*30)"

@@ -52,9 +52,9 @@ import json, sys
 classes = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
 for line in open(sys.argv[1]):
     o = json.loads(line)
-    assert set(o) == {"file", "label", "probs"}, o
-    assert len(o["probs"]) == 7 and abs(sum(o["probs"]) - 1) < 1e-5, o
-    assert o["label"] == classes[max(range(7), key=lambda i: o["probs"][i])], o
+    assert set(o) == {"file", "box", "label", "probs"} and o["box"] == [0, 0, 48, 48], o
+    assert list(o["probs"]) == classes and abs(sum(o["probs"].values()) - 1) < 1e-5, o
+    assert o["label"] == max(classes, key=lambda c: o["probs"][c]), o
 PY
 
 # 3b. predict's photo flags on a 48x48 sample: a box of the whole image, and letterbox (nothing to pad

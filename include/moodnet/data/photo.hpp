@@ -150,14 +150,21 @@ struct PhotoOptions {
   bool use_exif = true;              // turn JPEGs upright by their EXIF orientation
 };
 
+// Decodes image file bytes to `channels` (1 or 3) and, when use_exif, turns a JPEG upright by its
+// EXIF orientation. Errors name `name`.
+inline Image decode_upright(const std::vector<std::uint8_t>& bytes, const std::string& name, int channels,
+                            bool use_exif = true) {
+  Image img = decode_image(bytes.data(), bytes.size(), name, channels);
+  if (const int turn = use_exif ? jpeg_exif_orientation(bytes.data(), bytes.size()) : 1; turn != 1)
+    img = orient_image(img, turn);
+  return img;
+}
+
 // Reads `path`, decodes it to shape.channels, turns it upright, cuts o.box and fits it into out
 // [shape.channels, shape.height, shape.width]. Errors name `name`.
 inline void load_photo(const std::filesystem::path& path, const std::string& name, const ImageShape& shape,
                        const PhotoOptions& o, std::uint8_t* out) {
-  const auto bytes = read_file_bytes(path);
-  Image img = decode_image(bytes.data(), bytes.size(), name, shape.channels);
-  if (const int turn = o.use_exif ? jpeg_exif_orientation(bytes.data(), bytes.size()) : 1; turn != 1)
-    img = orient_image(img, turn);
+  Image img = decode_upright(read_file_bytes(path), name, shape.channels, o.use_exif);
   if (o.box) img = crop_image(img, *o.box, name);
   fit_image(img, shape, o.fit, o.pad, out);
 }
