@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "moodnet/core/hash.hpp"
 #include "moodnet/core/rng.hpp"
 #include "moodnet/distributed/data_parallel.hpp"
 #include "moodnet/layers.hpp"
@@ -41,10 +42,7 @@ Model<double> small_net(std::uint64_t seed) {
 }
 
 std::uint64_t hash_of(TensorView<const double> v) {
-  std::uint64_t h = 1469598103934665603ull;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(v.data());
-  for (std::int64_t i = 0; i < v.numel() * static_cast<std::int64_t>(sizeof(double)); ++i) h = (h ^ bytes[i]) * 1099511628211ull;
-  return h;
+  return fnv1a_bytes(v.data(), static_cast<std::size_t>(v.numel()) * sizeof(double));
 }
 
 }  // namespace

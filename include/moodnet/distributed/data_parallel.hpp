@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "moodnet/core/error.hpp"
+#include "moodnet/core/hash.hpp"
 #include "moodnet/core/shard.hpp"
 #include "moodnet/core/tensor.hpp"
 #include "moodnet/distributed/mpi_session.hpp"
@@ -101,8 +102,7 @@ class DataParallel {
   // Throws on every rank (never only on some: no rank is left waiting in a collective) when `text`
   // differs between ranks: "<what> of rank R do not match rank 0's", R the first that differs.
   void check_same(const std::string& what, const std::string& text) const {
-    std::uint64_t h = 1469598103934665603ull;  // FNV-1a
-    for (unsigned char ch : text) h = (h ^ ch) * 1099511628211ull;
+    std::uint64_t h = fnv1a(text);
     std::vector<std::uint64_t> all(static_cast<std::size_t>(size()));
     mpi_check(MPI_Allgather(&h, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, mpi_.comm()), "MPI_Allgather");
     for (int r = 1; r < size(); ++r)

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "moodnet/core/duration.hpp"
+#include "moodnet/core/hash.hpp"
 #include "moodnet/core/parallel.hpp"
 #include "moodnet/data/augment.hpp"
 #include "moodnet/data/fer2013.hpp"
@@ -549,25 +550,12 @@ class Trainer {
   }
   // "<hex>/<train images>/<validation images>": a 64-bit hash of both splits' pixels and labels.
   std::string data_fingerprint() const {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    const auto mix = [&h](const void* p, std::size_t n) {
-      const auto* b = static_cast<const unsigned char*>(p);
-      std::size_t i = 0;
-      for (; i + 8 <= n; i += 8) {  // 8 bytes per multiply: FER-2013's 66 MB in a few milliseconds
-        std::uint64_t w = 0;
-        std::memcpy(&w, b + i, 8);
-        h = (h ^ w) * 0x100000001b3ULL;
-        h ^= h >> 29;
-      }
-      for (; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ULL;
-    };
+    std::uint64_t h = kFnv1aOffsetBasis;  // 8 bytes per multiply (core/hash.hpp): FER-2013's 66 MB in milliseconds
     for (const data::Dataset* d : {&data_.train, &data_.val}) {
-      mix(d->images.data(), static_cast<std::size_t>(d->images.numel()));
-      mix(d->labels.data(), static_cast<std::size_t>(d->labels.numel()) * sizeof(std::int32_t));
+      h = fnv1a_words(d->images.data(), static_cast<std::size_t>(d->images.numel()), h);
+      h = fnv1a_words(d->labels.data(), static_cast<std::size_t>(d->labels.numel()) * sizeof(std::int32_t), h);
     }
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-    return std::string(hex) + "/" + std::to_string(data_.train.size()) + "/" + std::to_string(data_.val.size());
+    return hex16(h) + "/" + std::to_string(data_.train.size()) + "/" + std::to_string(data_.val.size());
   }
 
   // <out>/last.safetensors (weights, BN buffers) and <out>/last.state.safetensors (train_state.hpp),
@@ -637,11 +625,7 @@ class Trainer {
     std::string text;
     for (const RunSettings& list : {run_settings(), recorded_run_settings()})
       for (const auto& [key, value] : list) text += key + "=" + value + "\n";
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (const unsigned char ch : text) h = (h ^ ch) * 0x100000001b3ULL;
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-    return hex;
+    return hex16(fnv1a(text));
   }
   // After each optimizer step: a weight that is NaN or infinite stops the run before it is used or
   // saved (the loss of that step was still finite, so the loss check alone missed it).
