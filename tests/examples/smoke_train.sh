@@ -83,7 +83,7 @@ expect_error "unknown value 'foo'" "$bin/train_customnet" --optimizer foo
 expect_error "unknown flag --frobnicate" "$bin/train_customnet" --frobnicate
 expect_error "$work/nothing" "$bin/train_customnet" --data "$work/nothing"
 expect_error "cannot open" "$bin/predict" --weights "$work/missing.safetensors" "${imgs[0]}"
-expect_error "does not fit in the image (48x48" "$bin/predict" --weights "$work/a/best.safetensors" --crop 40,40,20,20 "${imgs[0]}"
+expect_error "does not fit in the image (48x48" "$bin/predict" --strict --weights "$work/a/best.safetensors" --crop 40,40,20,20 "${imgs[0]}"
 expect_error "--crop: '1,2,3' is not X,Y,W,H" "$bin/predict" --weights "$work/a/best.safetensors" --crop 1,2,3 "${imgs[0]}"
 printf 'garbage' > "$work/bad.safetensors"
 expect_error "bad.safetensors" "$bin/evaluate" --weights "$work/bad.safetensors" --data "$data"
