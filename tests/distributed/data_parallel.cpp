@@ -15,6 +15,7 @@
 #include "moodnet/loss/cross_entropy.hpp"
 #include "moodnet/models/model.hpp"
 #include "moodnet/optim/optimizer.hpp"
+#include "shard_training.hpp"
 
 using namespace moodnet;
 using namespace moodnet::distributed;
@@ -59,29 +60,7 @@ TEST_CASE("Ranks on shards of a global batch reach the weights of one process on
   dp.broadcast_parameters(distributed.arena(), {});
   REQUIRE(hash_of(distributed.parameter_values()) == hash_of(whole.parameter_values()));
 
-  OptimizerConfig oc;
-  oc.name = "sgd", oc.lr = 0.1, oc.momentum = 0.9, oc.nesterov = true, oc.weight_decay = 1e-3;
-  Optimizer<double> opt_d(distributed.arena(), oc), opt_w(whole.arena(), oc);
-  CrossEntropyLoss<double> loss_d(0.1), loss_w(0.1);
-  distributed.train(), whole.train();
-  const Shard mine = dp.shard(global);
-  for (int step = 0; step < 4; ++step) {
-    Tensor<double> x({global, 2, 7, 7});
-    fill_uniform(x.view(), 1000 + step, -1, 1);  // the same global batch on every rank
-    std::vector<std::int32_t> labels;
-    for (std::int64_t i = 0; i < global; ++i) labels.push_back(static_cast<std::int32_t>((i * 7 + step) % 3));
-
-    distributed.zero_grad();
-    loss_d.forward_backward(distributed.forward(x.view().batch(mine.begin, mine.size())), labels.data() + mine.begin);
-    distributed.backward(loss_d.gradient());
-    dp.average_gradients(distributed.parameter_grads(), mine.size(), global);
-    opt_d.step();
-
-    whole.zero_grad();
-    loss_w.forward_backward(whole.forward(x.view()), labels.data());
-    whole.backward(loss_w.gradient());
-    opt_w.step();
-  }
+  testing::train_sharded_and_whole(dp, distributed, whole, global, 1000, -1, 1);
   // Within reassociation of the per-item gradient sums (two partial sums instead of one): relative
   // 1e-12 in double after 4 steps.
   const auto a = distributed.parameter_values(), b = whole.parameter_values();

@@ -9,10 +9,11 @@
 //
 // so R ranks on n/R items each reach the weights one process reaches on n items, up to the
 // reassociation of the sum over ranks. Batchnorm uses each rank's own batch statistics (DDP's
-// default). Needs MPI (mpi_session.hpp says how).
+// default) unless synchronised (sync_batchnorm.hpp). Needs MPI (mpi_session.hpp says how).
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -80,6 +81,7 @@ class DataParallel {
     const T scale = static_cast<T>(static_cast<double>(local_items) / static_cast<double>(global_items));
     if (size() == 1) return;  // scale is 1: the one rank holds the whole batch
     for (std::int64_t i = 0; i < n; ++i) g[i] *= scale;
+    const Timer t(gradient_seconds_);
     for (std::int64_t i = 0; i < n; i += bucket_) {
       const int count = static_cast<int>(std::min(bucket_, n - i));
       mpi_check(MPI_Allreduce(MPI_IN_PLACE, g + i, count, mpi_type<T>(), MPI_SUM, mpi_.comm()),
@@ -95,9 +97,18 @@ class DataParallel {
   }
 
   // v[0, n) summed over ranks, in place (loss sums, counts, confusion matrices).
-  void sum(double* v, int n) const {
-    mpi_check(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, mpi_.comm()), "MPI_Allreduce (sums)");
+  void sum(double* v, std::int64_t n) const {
+    const Timer t(sum_seconds_);
+    for (std::int64_t i = 0; i < n; i += bucket_) {
+      const int count = static_cast<int>(std::min(bucket_, n - i));
+      mpi_check(MPI_Allreduce(MPI_IN_PLACE, v + i, count, MPI_DOUBLE, MPI_SUM, mpi_.comm()), "MPI_Allreduce (sums)");
+    }
   }
+
+  // Wall time spent in the gradient allreduce and in sum() since construction (waits for the
+  // slowest rank included: that is what a step loses to communication).
+  double gradient_seconds() const { return gradient_seconds_; }
+  double sum_seconds() const { return sum_seconds_; }
 
   // Throws on every rank (never only on some: no rank is left waiting in a collective) when `text`
   // differs between ranks: "<what> of rank R do not match rank 0's", R the first that differs.
@@ -111,8 +122,20 @@ class DataParallel {
   }
 
  private:
+  // Adds the wall time of its scope to `total`.
+  class Timer {
+   public:
+    explicit Timer(double& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+    ~Timer() { total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+
+   private:
+    double& total_;
+    std::chrono::steady_clock::time_point start_;
+  };
+
   const MpiSession& mpi_;
   std::int64_t bucket_;
+  mutable double gradient_seconds_ = 0, sum_seconds_ = 0;
 };
 
 }  // namespace moodnet::distributed

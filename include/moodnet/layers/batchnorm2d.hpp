@@ -38,6 +38,11 @@ class BatchNorm2d : public Layer<T> {
     running_var_.fill(T(1));
     num_batches_tracked_ = 0;
   }
+  // Synchronised batchnorm (kernels/batchnorm2d.hpp): training statistics over every replica of
+  // a data-parallel group through `sync` (null: this batch alone, the default). Plans already
+  // compiled use it from their next forward.
+  void set_sync(kernels::BatchNormSync* sync) { sync_ = sync; }
+  kernels::BatchNormSync* sync() const { return sync_; }
   std::vector<BufferRef<T>> buffers() override {
     return {{"running_mean", running_mean_, nullptr},
             {"running_var", running_var_, nullptr},
@@ -62,6 +67,7 @@ class BatchNorm2d : public Layer<T> {
     s.running_mean = running_mean_, s.running_var = running_var_;
     s.num_batches_tracked = &num_batches_tracked_;
     s.eps = eps_, s.momentum = momentum_;
+    s.sync = &sync_;
     return s;
   }
 
@@ -69,6 +75,17 @@ class BatchNorm2d : public Layer<T> {
   double eps_, momentum_;
   Tensor<T> running_mean_, running_var_;
   std::int64_t num_batches_tracked_ = 0;
+  kernels::BatchNormSync* sync_ = nullptr;
 };
+
+// Sets the synchronised-batchnorm hook of every BatchNorm2d in `root` (walking into containers);
+// returns how many there are.
+template <class T>
+inline int set_batchnorm_sync(Layer<T>& root, kernels::BatchNormSync* sync) {
+  int n = 0;
+  if (auto* bn = dynamic_cast<BatchNorm2d<T>*>(&root)) bn->set_sync(sync), ++n;
+  root.for_each_child([&](const std::string&, Layer<T>& child) { n += set_batchnorm_sync(child, sync); });
+  return n;
+}
 
 }  // namespace moodnet

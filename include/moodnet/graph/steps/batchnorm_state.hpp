@@ -14,6 +14,9 @@ struct BatchNormState {
   TensorView<T> running_mean, running_var;    // [C]
   std::int64_t* num_batches_tracked = nullptr;
   double eps = 1e-5, momentum = 0.1;
+  // Synchronised batchnorm: the module's hook slot, read at every training forward, so a hook set
+  // after a plan was compiled applies to it (null slot or null hook: this replica's batch alone).
+  kernels::BatchNormSync* const* sync = nullptr;
 
   // The eval-mode map y = x*scale[c] + shift[c] from the running statistics.
   void eval_scale_shift(Tensor<T>& scale, Tensor<T>& shift) const {

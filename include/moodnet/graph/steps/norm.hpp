@@ -7,6 +7,8 @@
 //   unbiased variance) and num_batches_tracked incremented.
 //   backward: with g = dy (zeroed where a fused ReLU clipped),
 //   dx = gamma*rstd/M * (M*g - sum(g) - xhat*sum(g*xhat)); dgamma += sum(g*xhat); dbeta += sum(g).
+//   Synchronised (BatchNormState::sync set): statistics and sums over every replica's shard
+//   (kernels/batchnorm2d.hpp).
 // BatchNorm2d, eval: y = x*scale[c] + shift[c] from the running statistics (no backward).
 // GroupNorm: the same per (n, group) with M = C/G*H*W; dgamma/dbeta summed per channel.
 #include <string>
@@ -37,8 +39,10 @@ class BatchNorm2dStep : public Step<T> {
 
   void forward(const StepIO<T>& io) override {
     if (training_) {
-      kernels::batchnorm2d_forward_train(p_, io.in[0], s_.gamma.data(), s_.beta.data(), io.out, save_mean_.data(),
-                                         save_rstd_.data(), s_.running_mean.data(), s_.running_var.data());
+      sync_ = s_.sync ? *s_.sync : nullptr;  // synchronised batchnorm: the same hook for the backward
+      count_ = kernels::batchnorm2d_forward_train(p_, io.in[0], s_.gamma.data(), s_.beta.data(), io.out,
+                                                  save_mean_.data(), save_rstd_.data(), s_.running_mean.data(),
+                                                  s_.running_var.data(), sync_);
       ++*s_.num_batches_tracked;
     } else {
       kernels::batchnorm2d_forward_eval(p_, io.in[0], s_.gamma.data(), s_.beta.data(), s_.running_mean.data(),
@@ -48,7 +52,8 @@ class BatchNorm2dStep : public Step<T> {
   void backward(const StepIO<T>& io) override {
     MOODNET_CHECK(training_, "BatchNorm2d: backward needs a forward in training mode");
     kernels::batchnorm2d_backward(p_, io.in[0], io.dy, s_.gamma.data(), s_.beta.data(), save_mean_.data(),
-                                  save_rstd_.data(), io.dx[0], s_.dgamma.data(), s_.dbeta.data(), io.ws);
+                                  save_rstd_.data(), io.dx[0], s_.dgamma.data(), s_.dbeta.data(), io.ws, sync_,
+                                  sync_ ? count_ : 0);
   }
   bool backward_reads_input(int) const override { return true; }
   bool has_parameter_grads() const override { return training_; }
@@ -59,6 +64,8 @@ class BatchNorm2dStep : public Step<T> {
   BatchNormState<T> s_;
   bool training_;
   Tensor<T> save_mean_, save_rstd_;  // [C], from forward to backward
+  kernels::BatchNormSync* sync_ = nullptr;  // the forward's hook (null: this batch alone)
+  std::int64_t count_ = 0;                  // the values per channel the forward's statistics ran over
 };
 
 template <class T>
