@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The trainers over MPI, end to end on the bundled FER-2013 sample (`train`, CustomNet w 8, one
-# thread per rank): 2 ranks train and only rank 0 writes; the same run twice writes the same bytes;
-# a run stopped by --max-steps resumes on 2 ranks; flags that differ between ranks, a rank that
+# thread per rank): 2 ranks train and only rank 0 writes; --sync-bn trains; the same run twice
+# writes the same bytes; a run stopped by --max-steps resumes on 2 ranks; flags that differ between ranks, a rank that
 # cannot read its data and a rank killed mid-run each end the whole job with a clear error, never
 # a hang (every mpiexec runs under `timeout`).
 # usage: smoke_distributed.sh <bin-dir> <mpiexec>
@@ -22,6 +22,12 @@ grep -q "data parallel: 2 ranks" "$work/a.log" || fail "the log does not say it 
 for f in best.safetensors last.safetensors last.state.safetensors history.csv test_results.txt; do
   [[ -f "$work/a/$f" ]] || fail "missing $f"
 done
+
+grep -q "ms/step in the gradient allreduce" "$work/a.log" || fail "the log does not give the allreduce time per step"
+
+# --sync-bn: batchnorm statistics over the global batch; the log says how many layers.
+timeout 300 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --sync-bn --max-steps 3 --out "$work/s" > "$work/s.log" 2>&1 || { cat "$work/s.log"; fail "--sync-bn did not train"; }
+grep -q "data parallel: 2 ranks.*, [1-9][0-9]* batchnorm layers synchronised" "$work/s.log" || { cat "$work/s.log"; fail "the log does not say batchnorm is synchronised"; }
 
 # The same run again: the same bytes.
 timeout 300 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --out "$work/b" > "$work/b.log" 2>&1 || fail "the second run failed"

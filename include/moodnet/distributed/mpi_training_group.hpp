@@ -4,13 +4,14 @@
 #include <vector>
 
 #include "moodnet/distributed/data_parallel.hpp"
+#include "moodnet/distributed/sync_batchnorm.hpp"
 #include "moodnet/train/training_group.hpp"
 
 namespace moodnet::distributed {
 
 class MpiTrainingGroup final : public train::TrainingGroup {
  public:
-  explicit MpiTrainingGroup(const MpiSession& mpi) : dp_(mpi) {}
+  explicit MpiTrainingGroup(const MpiSession& mpi) : dp_(mpi), bn_sync_(dp_) {}
   int rank() const override { return dp_.rank(); }
   int size() const override { return dp_.size(); }
   void broadcast_model(Model<float>& model) override {
@@ -23,9 +24,13 @@ class MpiTrainingGroup final : public train::TrainingGroup {
   }
   void sum(double* v, int n) override { dp_.sum(v, n); }
   void check_same(const std::string& what, const std::string& text) override { dp_.check_same(what, text); }
+  kernels::BatchNormSync& batchnorm_sync() override { return bn_sync_; }
+  double gradient_seconds() const override { return dp_.gradient_seconds(); }
+  double sum_seconds() const override { return dp_.sum_seconds(); }
 
  private:
   DataParallel dp_;
+  MpiBatchNormSync bn_sync_;
 };
 
 }  // namespace moodnet::distributed

@@ -86,6 +86,8 @@ inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c) {
       .min(0);
   flags.add("ema-warmup", &c.ema_warmup, "ramp the average's decay up as min(ema, (1 + step) / (10 + step))");
   flags.add("save-every", &c.save_every, "also write every N-th epoch's weights to <out>/snapshots/ (0 = off)").min(0);
+  flags.add("sync-bn", &c.sync_bn,
+            "data-parallel runs (mpirun): batchnorm statistics over the global batch, not each rank's shard");
 }
 
 // The flags of `train` alone: the stored image shape, the training crop, flips and IDX class names.

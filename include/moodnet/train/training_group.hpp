@@ -1,11 +1,13 @@
 #pragma once
 // What the trainer needs from data-parallel training, without MPI: the ranks of a group, rank 0's
-// model to every rank, the gradients averaged, small sums and an agreement check. The MPI
-// implementation is distributed/mpi_training_group.hpp; a single process passes no group.
+// model to every rank, the gradients averaged, small sums, an agreement check and the hook of
+// synchronised batchnorm. The MPI implementation is distributed/mpi_training_group.hpp; a single
+// process passes no group.
 #include <cstdint>
 #include <string>
 
 #include "moodnet/core/tensor.hpp"
+#include "moodnet/kernels/batchnorm2d.hpp"
 #include "moodnet/models/model.hpp"
 
 namespace moodnet::train {
@@ -23,6 +25,11 @@ class TrainingGroup {
   virtual void sum(double* v, int n) = 0;
   // Throws on every rank when `text` differs between ranks ("<what> of rank R do not match rank 0's").
   virtual void check_same(const std::string& what, const std::string& text) = 0;
+  // Sums over the ranks for synchronised batchnorm (--sync-bn; layers/batchnorm2d.hpp's set_batchnorm_sync).
+  virtual kernels::BatchNormSync& batchnorm_sync() = 0;
+  // Wall time spent in collectives so far: gradient averaging, and the small sums (batchnorm's included).
+  virtual double gradient_seconds() const = 0;
+  virtual double sum_seconds() const = 0;
 };
 
 }  // namespace moodnet::train
