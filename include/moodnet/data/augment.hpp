@@ -9,6 +9,10 @@
 //   translation; bilinear) -> brightness/contrast jitter -> normalise (x - mean[c]) / std[c]
 //   -> random erasing (fill 0 = the mean, or N(0,1) noise)
 //
+// The horizontal flip is a Bernoulli(hflip_p) draw, or the caller's decision (Flip::yes / no: the
+// loader's alternating flip, data/loader.hpp); the draw is taken either way, so every other
+// transform sees the same random numbers in both modes.
+//
 // Every channel gets the same geometry (one draw per sample, applied to each plane); jitter scales
 // all channels alike about the mean of all the image's values. Pixel magnitudes of a recipe
 // (crop_padding, translate_px) are given for images of side `reference_size` and scale with the
@@ -34,6 +38,9 @@ namespace moodnet::data {
 // What geometric transforms put outside the source image: the nearest edge pixel or black (0).
 enum class Border { edge, zero };
 enum class CropMode { none, pad, resized };
+// How augment_sample decides the horizontal flip: draw it with probability hflip_p, or take the
+// caller's decision. A decision replaces the draw only where the recipe flips (hflip_p > 0).
+enum class Flip { draw, yes, no };
 
 struct AugmentConfig {
   // The image side the pixel magnitudes below (crop_padding, translate_px) are meant for; they are
@@ -72,7 +79,9 @@ struct AugmentConfig {
   // area; then scaled by `strength` (see scaled()). Pixel magnitudes are for 48 px and scale with
   // the image size, so it serves as a general recipe; set hflip_p = 0 where a mirror image
   // changes the class (digits, text).
-  static AugmentConfig fer2013(double strength = 1.0) {
+  // erase_p: the recipe's random-erasing probability at strength 1 (the trainers' --erase; 0.5 is
+  // the recipe, and fer2013(s) is bit-identical to what it was before the option existed).
+  static AugmentConfig fer2013(double strength = 1.0, double erase_p = 0.5) {
     AugmentConfig c;
     c.reference_size = 48;
     c.crop = CropMode::pad;
@@ -86,7 +95,7 @@ struct AugmentConfig {
     c.jitter_p = 0.5;
     c.brightness = 0.2;
     c.contrast = 0.2;
-    c.erase_p = 0.5;
+    c.erase_p = erase_p;
     c.erase_area_min = 0.02;
     c.erase_area_max = 0.25;
     return c.scaled(strength);
@@ -240,9 +249,10 @@ inline void erase_rect(float* img, int h, int w, int y0, int x0, int eh, int ew,
 
 // src: uint8 [C, H, W] of `shape`; out: float [C, h, w], normalised per channel, where h = w = crop
 // when 0 < crop (a random crop x crop window of the stored image, crop <= min(H, W)) and h x w =
-// H x W when crop is 0. cfg must be valid (cfg.validate()); norm has one value or C.
+// H x W when crop is 0. cfg must be valid (cfg.validate()); norm has one value or C. flip: the
+// flip's decision (Flip above; draw = random with hflip_p).
 inline void augment_sample(const std::uint8_t* src, const ImageShape& shape, int crop, float* out,
-                           const AugmentConfig& cfg, const Normalization& norm, Rng& rng) {
+                           const AugmentConfig& cfg, const Normalization& norm, Rng& rng, Flip flip = Flip::draw) {
   const int C = shape.channels;
   const bool cropping = crop > 0 && (crop < shape.height || crop < shape.width);
   const int H = cropping ? crop : shape.height, W = cropping ? crop : shape.width;
@@ -287,7 +297,10 @@ inline void augment_sample(const std::uint8_t* src, const ImageShape& shape, int
     per_channel([&](float* a, float* b) { warp_affine(a, H, W, b, H, W, m, Border::edge); });
     swap_bufs();
   }
-  if (cfg.hflip_p > 0 && rng.bernoulli(cfg.hflip_p)) per_channel([&](float* a, float*) { hflip(a, H, W); });
+  if (cfg.hflip_p > 0) {
+    const bool drawn = rng.bernoulli(cfg.hflip_p);  // drawn in every mode: the later draws stay the same
+    if (flip == Flip::draw ? drawn : flip == Flip::yes) per_channel([&](float* a, float*) { hflip(a, H, W); });
+  }
   if (cfg.affine_p > 0 && rng.bernoulli(cfg.affine_p)) {
     const double angle = rng.uniform(-cfg.rotate_deg, cfg.rotate_deg);
     const double scale = rng.uniform(cfg.scale_min, cfg.scale_max);

@@ -14,7 +14,8 @@
 // Determinism: the order of epoch e is a pure function of (seed, e) and sample j of the epoch is
 // augmented from Rng(seed, stream(augment, e, j)) — never from a thread — so the same seed gives
 // the same batches for any thread count, with or without the background thread, and a run resumed
-// at an epoch boundary sees exactly the batches it would have seen.
+// at an epoch boundary sees exactly the batches it would have seen. The alternating flip
+// (FlipMode::alternate) is a pure function of (seed, epoch, dataset index) too.
 //
 // Threading: one worker thread per epoch fills a bounded queue of `prefetch` batches (double
 // buffering with the default 2) while the trainer computes; the worker is serial, so it takes
@@ -51,6 +52,13 @@ namespace moodnet::data {
 // every class equally often.
 enum class Sampling { uniform, class_balanced };
 
+// How the recipe's horizontal flips (AugmentConfig::hflip_p > 0) are chosen. random: a fresh draw
+// per sample. alternate: the derandomised flip of airbench (Keller Jordan, 2024): image i is
+// mirrored in epoch e iff (e + phase_i) is odd, its phase a bit drawn once from the seed, so every
+// image is seen both ways in every two epochs (in class-balanced sampling, an image drawn twice in
+// one epoch has the same flip both times). The other augmentation draws are the same in both modes.
+enum class FlipMode { random, alternate };
+
 struct Batch {
   Tensor<float> images;               // [B, C, H, W], or [B, C, crop, crop]
   Tensor<std::int32_t> labels;        // [B]
@@ -65,6 +73,7 @@ struct LoaderOptions {
   Sampling sampling = Sampling::uniform;
   std::uint64_t seed = 0;
   AugmentConfig augment = AugmentConfig::none();
+  FlipMode flip = FlipMode::random;
   Normalization norm;  // one value, or one per channel of the dataset
   // Training crop: every sample is a random crop x crop window of the stored image (before the
   // augmentation, whose pixel magnitudes then scale with crop); 0 = the whole image. Evaluate
@@ -88,8 +97,9 @@ struct LoaderStats {
 
 class BatchLoader {
  public:
-  // Random streams: kind-tagged so shuffling, sample augmentation and batch hooks never share one.
-  enum StreamKind : std::uint64_t { kOrder = 0, kSample = 1, kBatchHook = 2 };
+  // Random streams: kind-tagged so shuffling, sample augmentation, batch hooks and flip phases never
+  // share one (4 kinds: stream() keeps them apart with epoch * 4 + kind).
+  enum StreamKind : std::uint64_t { kOrder = 0, kSample = 1, kBatchHook = 2, kFlipPhase = 3 };
   static std::uint64_t stream(StreamKind kind, std::int64_t epoch, std::int64_t i) {
     return ((static_cast<std::uint64_t>(epoch) * 4 + kind) << 32) ^ static_cast<std::uint64_t>(i);
   }
@@ -126,6 +136,13 @@ class BatchLoader {
   ImageShape output_shape() const {
     const ImageShape in = data_.shape();
     return opt_.crop > 0 ? ImageShape{in.channels, opt_.crop, opt_.crop} : in;
+  }
+
+  // FlipMode::alternate: whether dataset image `index` is mirrored in epoch `epoch`; its phase is
+  // drawn once, from stream(kFlipPhase, 0, index) of the seed.
+  static bool alternate_flip(std::uint64_t seed, std::int64_t epoch, std::int64_t index) {
+    const std::uint64_t phase = Rng(seed, stream(kFlipPhase, 0, index)).next_u64() >> 63;
+    return ((static_cast<std::uint64_t>(epoch) + phase) & 1) != 0;
   }
 
   // The dataset indices of epoch `epoch`, in order (pure function of seed and epoch).
@@ -223,7 +240,10 @@ class BatchLoader {
       batch.labels[k] = data_.labels[idx];
       float* out = batch.images.data() + k * out_shape.numel();
       Rng rng(opt_.seed, stream(kSample, epoch_, first + k));
-      augment_sample(data_.image(idx), in, opt_.crop, out, opt_.augment, opt_.norm, rng);
+      const Flip flip = opt_.flip == FlipMode::random         ? Flip::draw
+                        : alternate_flip(opt_.seed, epoch_, idx) ? Flip::yes
+                                                                 : Flip::no;
+      augment_sample(data_.image(idx), in, opt_.crop, out, opt_.augment, opt_.norm, rng, flip);
     };
     if (parallel) {
       parallel_for(count, one);
