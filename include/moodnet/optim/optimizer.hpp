@@ -1,7 +1,8 @@
 #pragma once
 // Optimizer: a registered update rule (optimizers.hpp: SGD with momentum/Nesterov, Adam, AdamW,
 // with PyTorch's torch.optim semantics) over a parameter arena, with optional exclusion of norm
-// parameters and biases from weight decay, and gradient clipping by global norm.
+// parameters and biases from weight decay, a learning-rate scale for them (norm_bias_lr_scale), and
+// gradient clipping by global norm.
 //
 //   Optimizer<float> opt(model.arena(), config);   // a view of the model's values and gradients
 //
@@ -43,15 +44,18 @@ class Optimizer {
                   grads_.numel(), " gradients");
     const std::int64_t n = values_.numel();
     for (auto& name : rule_->state_names()) state_.push_back({std::move(name), Tensor<T>({n})});
-    // Contiguous runs of parameters with the same decay flag become one range each.
+    // Contiguous runs of parameters with the same decay flag and learning-rate scale become one range
+    // each (with scale 1 the ranges are those of the decay flag alone, as before the scale existed).
     for (const auto& slot : arena.slots) {
       MOODNET_CHECK(slot.offset >= 0 && slot.numel >= 0 && slot.offset + slot.numel <= n, "optimizer: parameter ",
                     slot.name, " [", slot.offset, ", ", slot.offset + slot.numel, ") lies outside the arena of ", n);
       const bool decay = config_.decay_norm_and_bias || slot.decay;
-      if (!ranges_.empty() && ranges_.back().decay == decay && ranges_.back().end == slot.offset)
+      const bool scaled = !slot.decay && config_.norm_bias_lr_scale != 1;
+      if (!ranges_.empty() && ranges_.back().decay == decay && ranges_.back().scaled == scaled &&
+          ranges_.back().end == slot.offset)
         ranges_.back().end += slot.numel;
       else
-        ranges_.push_back({slot.offset, slot.offset + slot.numel, decay});
+        ranges_.push_back({slot.offset, slot.offset + slot.numel, decay, scaled});
     }
   }
 
@@ -66,7 +70,7 @@ class Optimizer {
     std::vector<T*> state(state_.size());
     for (const auto& r : ranges_) {
       for (std::size_t i = 0; i < state_.size(); ++i) state[i] = state_[i].second.data() + r.begin;
-      const UpdateStep u{lr_, r.decay ? config_.weight_decay : 0.0, steps_};
+      const UpdateStep u{r.scaled ? lr_ * config_.norm_bias_lr_scale : lr_, r.decay ? config_.weight_decay : 0.0, steps_};
       rule_->update(u, grads + r.begin, params + r.begin, state.data(), r.end - r.begin);
     }
     return norm;
@@ -96,6 +100,7 @@ class Optimizer {
   struct Range {
     std::int64_t begin, end;
     bool decay;
+    bool scaled;  // a norm parameter or bias with norm_bias_lr_scale != 1
   };
   TensorView<T> values_, grads_;  // [P] each: the arena
   OptimizerConfig config_;

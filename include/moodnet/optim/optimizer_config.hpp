@@ -17,6 +17,9 @@ struct OptimizerConfig {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // Adam, AdamW
   double weight_decay = 5e-4;  // L2 for SGD/Adam, decoupled for AdamW
   bool decay_norm_and_bias = false;  // false: no weight decay on norm parameters and biases
+  // Learning rate of norm parameters and biases (the arena's no-decay slots) = lr x this. 1 leaves
+  // the ranges and every update bit-identical to an optimizer without the option.
+  double norm_bias_lr_scale = 1;
   double clip_grad_norm = 0;         // > 0: clip the global gradient norm to this before the update
 
   void validate() const {
@@ -24,6 +27,8 @@ struct OptimizerConfig {
     MOODNET_CHECK(momentum >= 0 && momentum < 1, "momentum must be in [0, 1), got ", momentum);
     MOODNET_CHECK(weight_decay >= 0, "weight decay must be >= 0, got ", weight_decay);
     MOODNET_CHECK(clip_grad_norm >= 0, "gradient clipping norm must be >= 0, got ", clip_grad_norm);
+    MOODNET_CHECK(norm_bias_lr_scale > 0 && std::isfinite(norm_bias_lr_scale),
+                  "the norm/bias learning-rate scale must be > 0, got ", norm_bias_lr_scale);
   }
 };
 
