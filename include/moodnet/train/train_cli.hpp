@@ -54,11 +54,25 @@ inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c) {
   flags.add("momentum", &c.momentum, "SGD momentum").min(0).max(0.999);
   flags.add("nesterov", &c.nesterov, "Nesterov momentum (SGD)");
   flags.add("weight-decay", &c.weight_decay, "weight decay (not on norm parameters and biases)").min(0);
+  flags.add("norm-bias-lr-scale", &c.norm_bias_lr_scale,
+            "learning-rate multiplier of batchnorm/groupnorm parameters and biases").positive();
   flags.add_choice("schedule", &c.schedule, {"cosine", "step", "onecycle", "plateau"}, "learning-rate schedule");
   flags.add("warmup-epochs", &c.warmup_epochs, "linear warm-up length (cosine, onecycle)").min(0);
+  flags.add("tail-fraction", &c.tail_fraction,
+            "the last fraction of the steps decays linearly to 0 from the schedule's rate there (0 = none)")
+      .range(0, 1);
   flags.add("label-smoothing", &c.label_smoothing, "label smoothing of the cross-entropy").min(0).max(0.99);
   flags.add("class-weights", &c.class_weights, "weight the loss by inverse class frequency");
   flags.add("augment", &c.augment, "augmentation strength (0 = none, 1 = the FER-2013 recipe)").min(0).max(3);
+  flags.add("erase", &c.erase, "random-erasing probability of the recipe at --augment 1 (scaled by min(augment, 1))")
+      .range(0, 1);
+  flags.add_choice("flip", &c.flip, {"random", "alternate", "none"},
+                   "training flips: random (p 0.5), alternate (each image mirrored in every other epoch, from a "
+                   "random phase) or none");
+  flags.add("crop", &c.crop,
+            fer_only ? "train on random crop x crop windows of the 48 x 48 images, test on the centre one (0 = off)"
+                     : "train on random crop x crop windows of the stored images, test on the centre one (0 = off)")
+      .min(0);
   flags.add("clip-grad-norm", &c.clip_grad_norm, "clip the global gradient norm (0 = off)").min(0);
   flags.add("threads", &c.threads, "OpenMP threads").range(1, 1024);
   flags.add("seed", &c.seed, "random seed (initialisation, batches, augmentation, dropout)");
@@ -90,7 +104,8 @@ inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c) {
             "data-parallel runs (mpirun): batchnorm statistics over the global batch, not each rank's shard");
 }
 
-// The flags of `train` alone: the stored image shape, the training crop, flips and IDX class names.
+// The flags of `train` alone: the stored image shape, whether a mirror image keeps the class, IDX
+// class names.
 inline void add_data_flags(cli::FlagParser& flags, TrainConfig& c, std::string& class_names) {
   flags.add("input-size", &c.data.input_size,
             "side the images are stored at (square; every split is resized to it by --resize); 0 = as stored, "
@@ -101,9 +116,8 @@ inline void add_data_flags(cli::FlagParser& flags, TrainConfig& c, std::string& 
   flags.add_choice("resize", &c.data.resize, {"crop", "stretch"},
                    "aspect rule to --input-size: crop (shorter side, centre crop) or stretch (default: crop; FER-2013 "
                    "stretch)");
-  flags.add("crop", &c.crop, "train on random crop x crop windows of the stored images, test on the centre one (0 = off)")
-      .min(0);
-  flags.add("hflip", &c.hflip, "random horizontal flips (--no-hflip for digits, letters, text: also makes --tta none)");
+  flags.add("hflip", &c.hflip,
+            "a mirror image keeps the class (--no-hflip for digits, letters, text: no flips, and --tta none)");
   flags.add("class-names", &class_names, "IDX datasets: names of labels 0..K-1, comma-separated (default: numbered)");
 }
 
@@ -178,6 +192,8 @@ inline int train_any_main(int argc, const char* const* argv, TrainingGroup* grou
     add_data_flags(flags, c, class_names);
     return detail::parse_and_run(flags, c, argc, argv, group, [&] {
       c.data.class_names = parse_class_names(class_names);
+      if (!c.hflip && flags.is_set("flip") && c.flip != "none")
+        fail("--flip ", c.flip, " mirrors training images, but --no-hflip says a mirror image changes the class");
       if (!c.hflip && flags.is_set("tta") && c.tta != "none")
         fail("--tta ", c.tta, " mirrors the test images, but --no-hflip says a mirror image changes the class: use --tta none");
       if (!c.hflip) c.tta = "none";

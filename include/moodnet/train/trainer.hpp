@@ -58,6 +58,7 @@
 #include "moodnet/layers/batchnorm2d.hpp"
 #include "moodnet/loss/cross_entropy.hpp"
 #include "moodnet/models/registry.hpp"
+#include "moodnet/optim/linear_tail.hpp"
 #include "moodnet/optim/lr_schedule.hpp"
 #include "moodnet/optim/optimizer.hpp"
 #include "moodnet/optim/weight_average.hpp"
@@ -79,16 +80,20 @@ struct TrainConfig {
   DataConfig data;                  // --data, its splits and shape (train/train_data.hpp)
   int crop = 0;                     // train on random crop x crop windows, test on the centre one (0 = none)
   bool hflip = true;                // random horizontal flips (off where a mirror image changes the class)
+  std::string flip = "random";      // how training flips: random | alternate (each image every other epoch) | none
   int epochs = 30;
   std::int64_t batch_size = 64;
   std::string optimizer = "sgd";
   double lr = 0.05, momentum = 0.9, weight_decay = 5e-4;
+  double norm_bias_lr_scale = 1;  // learning rate of norm parameters and biases = lr x this
   bool nesterov = true;
   std::string schedule = "onecycle";  // cosine | step | onecycle | plateau
+  double tail_fraction = 0;           // the last fraction of the steps decays linearly to 0 (0 = none)
   double warmup_epochs = 1;
   double label_smoothing = 0.1;
   bool class_weights = false;  // weight classes by N / (K * count)
   double augment = 1.0;        // strength of the FER-2013 augmentation recipe (0 = none)
+  double erase = 0.5;          // the recipe's random-erasing probability at augment 1 (scaled with it)
   double clip_grad_norm = 0;
   int threads = 2;
   std::uint64_t seed = 1;
@@ -119,6 +124,17 @@ inline void validate(const TrainConfig& c) {
   MOODNET_CHECK(c.warmup_epochs >= 0, "--warmup-epochs must be >= 0, got ", c.warmup_epochs);
   MOODNET_CHECK(c.label_smoothing >= 0 && c.label_smoothing < 1, "--label-smoothing must be in [0, 1), got ",
                 c.label_smoothing);
+  MOODNET_CHECK(c.flip == "random" || c.flip == "alternate" || c.flip == "none",
+                "--flip must be random, alternate or none, got '", c.flip, "'");
+  MOODNET_CHECK(c.hflip || c.flip != "alternate",
+                "--flip alternate mirrors training images, but --no-hflip says a mirror image changes the class");
+  MOODNET_CHECK(c.flip != "alternate" || c.augment > 0,
+                "--flip alternate says when the recipe's flips happen, but --augment 0 has none (use --augment > 0)");
+  MOODNET_CHECK(c.erase >= 0 && c.erase <= 1, "--erase must be a probability in [0, 1], got ", c.erase);
+  MOODNET_CHECK(c.tail_fraction >= 0 && c.tail_fraction <= 1, "--tail-fraction must be in [0, 1], got ",
+                c.tail_fraction);
+  MOODNET_CHECK(c.norm_bias_lr_scale > 0 && std::isfinite(c.norm_bias_lr_scale),
+                "--norm-bias-lr-scale must be > 0, got ", c.norm_bias_lr_scale);
   MOODNET_CHECK(c.threads >= 1, "--threads must be >= 1, got ", c.threads);
   MOODNET_CHECK(!c.out.empty(), "--out must name a folder");
   MOODNET_CHECK(c.ema >= 0 && c.ema < 1, "--ema must be a decay in [0, 1) (0 = off; e.g. 0.999), got ", c.ema);
@@ -127,9 +143,10 @@ inline void validate(const TrainConfig& c) {
   parse_tta(c.tta);
 }
 
-// The learning-rate schedule of a configuration for a run of `total_steps` optimizer steps.
-inline std::unique_ptr<LrSchedule> make_schedule(const TrainConfig& c, std::int64_t steps_per_epoch,
-                                                 std::int64_t total_steps) {
+// The --schedule of a configuration for a run of `total_steps` optimizer steps (make_schedule adds
+// the tail).
+inline std::unique_ptr<LrSchedule> make_base_schedule(const TrainConfig& c, std::int64_t steps_per_epoch,
+                                                      std::int64_t total_steps) {
   const auto warmup = static_cast<std::int64_t>(std::llround(c.warmup_epochs * steps_per_epoch));
   if (c.schedule == "cosine")
     return std::make_unique<WarmupCosineLr>(c.lr, std::min(warmup, total_steps - 1), total_steps, c.lr * 1e-3);
@@ -144,6 +161,15 @@ inline std::unique_ptr<LrSchedule> make_schedule(const TrainConfig& c, std::int6
   ReduceLrOnPlateau::Options o;
   o.factor = 0.5, o.patience = 3;
   return std::make_unique<ReduceLrOnPlateau>(c.lr, o);
+}
+
+// The learning-rate schedule of a configuration: the --schedule, its last --tail-fraction of the
+// steps decaying linearly to 0 from the rate it gives there (optim/linear_tail.hpp).
+inline std::unique_ptr<LrSchedule> make_schedule(const TrainConfig& c, std::int64_t steps_per_epoch,
+                                                 std::int64_t total_steps) {
+  std::unique_ptr<LrSchedule> s = make_base_schedule(c, steps_per_epoch, total_steps);
+  if (c.tail_fraction > 0) s = std::make_unique<LinearTailLr>(std::move(s), total_steps, c.tail_fraction);
+  return s;
 }
 
 // What a finished (or stopped) run reports.
@@ -265,14 +291,16 @@ class Trainer {
     oc.name = c_.optimizer;
     oc.lr = c_.lr, oc.momentum = c_.momentum, oc.nesterov = c_.nesterov && c_.optimizer == "sgd";
     oc.weight_decay = c_.weight_decay, oc.clip_grad_norm = c_.clip_grad_norm;
+    oc.norm_bias_lr_scale = c_.norm_bias_lr_scale;
     opt_ = std::make_unique<Optimizer<float>>(model_->arena(), oc);
 
     data::LoaderOptions lo;
     lo.batch_size = c_.batch_size;
     lo.drop_last = data_.train.size() > c_.batch_size;  // keep BN batches full-sized
     lo.seed = c_.seed;
-    lo.augment = data::AugmentConfig::fer2013(c_.augment);  // pixel magnitudes scale with the image side
-    if (!c_.hflip) lo.augment.hflip_p = 0;
+    lo.augment = data::AugmentConfig::fer2013(c_.augment, c_.erase);  // pixel magnitudes scale with the image side
+    if (!c_.hflip || c_.flip == "none") lo.augment.hflip_p = 0;
+    lo.flip = c_.flip == "alternate" ? data::FlipMode::alternate : data::FlipMode::random;
     lo.norm = data_.norm;
     lo.crop = c_.crop;
     if (group_) lo.shard_index = group_->rank(), lo.shard_count = group_->size();
@@ -601,6 +629,10 @@ class Trainer {
             {"clip_grad_norm", num(c_.clip_grad_norm)},
             {"crop", std::to_string(c_.crop)},
             {"hflip", c_.hflip ? "1" : "0"},
+            {"flip", c_.flip},
+            {"erase", num(c_.erase)},
+            {"tail_fraction", num(c_.tail_fraction)},
+            {"norm_bias_lr_scale", num(c_.norm_bias_lr_scale)},
             {"ema", c_.ema > 0 ? num(c_.ema) + (c_.ema_warmup ? " warmup" : "") : "0"},
             {"sync_bn", c_.sync_bn ? "1" : "0"},
             {"data", data_fingerprint()}};
