@@ -122,6 +122,23 @@ class Flag {
     }, target_);
   }
 
+  // The value as text that set() reads back as exactly this value: doubles in their shortest
+  // round-trip form (durations as seconds), strings as they are. What a program records to run
+  // again with the same flags (the trainers' config.json and --resume).
+  std::string exact_text() const {
+    return std::visit([this](auto* p) -> std::string {
+      using T = std::remove_pointer_t<decltype(p)>;
+      if constexpr (std::is_same_v<T, bool>) return *p ? "true" : "false";
+      else if constexpr (std::is_same_v<T, std::string>) return *p;
+      else if constexpr (std::is_same_v<T, double>) {
+        char b[400];  // a fixed-point double has at most 309 digits before the point
+        const auto r = duration_ ? std::to_chars(b, b + sizeof b, *p, std::chars_format::fixed)
+                                 : std::to_chars(b, b + sizeof b, *p);
+        return std::string(b, r.ptr);
+      } else return std::to_string(*p);
+    }, target_);
+  }
+
   void check_range(double v, std::string_view text) const {
     const bool ok = (!lo_ || (lo_open_ ? v > *lo_ : v >= *lo_)) && (!hi_ || v <= *hi_);
     if (!ok) fail("flag ", flag(), ": ", text, " is out of range (must be ", range_text(), ")");
@@ -180,6 +197,13 @@ class Flag {
   std::optional<double> lo_, hi_;
   bool lo_open_ = false, hi_open_ = false;
   std::string default_;
+};
+
+// One flag's value as FlagParser::values() records it.
+struct FlagValue {
+  enum class Kind { text, number, boolean };
+  std::string name, text;  // "lr", "0.05"
+  Kind kind = Kind::text;
 };
 
 class FlagParser {
@@ -290,6 +314,31 @@ class FlagParser {
     const Flag* f = find(name);
     MOODNET_ASSERT(f != nullptr);
     return f && f->set_;
+  }
+
+  bool has(std::string_view name) const { return find(name) != nullptr; }
+  // Every registered flag's current value (registration order) as text that set_value reads back
+  // exactly, with its kind (how JSON shows it): what a program records to run the same way again.
+  std::vector<FlagValue> values() const {
+    std::vector<FlagValue> out;
+    for (const Flag& f : flags_)
+      out.push_back({f.name_, f.exact_text(), f.is_numeric() ? FlagValue::Kind::number
+                                              : f.is_bool()   ? FlagValue::Kind::boolean
+                                                              : FlagValue::Kind::text});
+    return out;
+  }
+  // Sets --name from `text` as the command line would (every check included), without counting it
+  // as given: is_set(name) answers as before. A string flag also takes "" (a default may be empty:
+  // --data, or --resize's "as the dataset says"), which the command line may refuse.
+  void set_value(std::string_view name, std::string_view text) {
+    Flag* f = find(name);
+    MOODNET_CHECK(f != nullptr, "unknown flag --", name);
+    const bool was_set = f->set_;
+    if (auto* const* str = std::get_if<std::string*>(&f->target_); str && text.empty())
+      (*str)->clear();
+    else
+      f->set(text);
+    f->set_ = was_set;
   }
 
   // "usage: prog [flags] <data-dir>", the summary, then one aligned line per flag with its type,
