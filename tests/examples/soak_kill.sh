@@ -30,9 +30,10 @@ check() {
   finished=$((finished + 1))
   rm -rf "$work/run"
 }
-# One run (a fresh start, or --resume when a state exists), killed after `ms` milliseconds (none: to the end).
+# One run (--resume when a state exists, else a fresh start: --overwrite, as a kill before the first
+# state may have left weights), killed after `ms` milliseconds (none: to the end).
 cycle() {
-  local ms=$1 resume=()
+  local ms=$1 resume=(--overwrite)
   [[ -f "$work/run/last.state.safetensors" ]] && resume=(--resume)
   "$bin/train" "${common[@]}" --out "$work/run" "${resume[@]}" > "$work/run.log" 2>&1 &
   local pid=$!

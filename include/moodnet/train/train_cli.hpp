@@ -4,18 +4,22 @@
 // validated into a TrainConfig; defaults are the model's recipe documented in docs/results.md.
 // Errors print one line (`error: ...`) and exit 2.
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
+#include <string_view>
 
 #include "moodnet/cli/flags.hpp"
 #include "moodnet/data/idx.hpp"
+#include "moodnet/io/training_state.hpp"
 #include "moodnet/train/trainer.hpp"
 
 namespace moodnet::train {
 
 // The committed default recipe of a registered model (its registry Recipe, models/registry.hpp).
 // Each finishes within 90 minutes on the 2-core machine of docs/results.md: the time budget (88 min,
-// --time-budget 0 turns it off) shortens the schedule when a machine is slower.
+// --time-budget 0 turns it off) shortens the schedule when a machine is slower. It applies only
+// when --epochs is not given: an explicit length is kept (parse_and_run).
 inline TrainConfig default_config(const std::string& model) {
   const ModelInfo& info = find_model(model);
   TrainConfig c;
@@ -77,7 +81,10 @@ inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c) {
   flags.add("threads", &c.threads, "OpenMP threads").range(1, 1024);
   flags.add("seed", &c.seed, "random seed (initialisation, batches, augmentation, dropout)");
   flags.add("out", &c.out, "output folder (weights, history, plots)");
-  flags.add("resume", &c.resume, "continue the run saved in --out");
+  flags.add("resume", &c.resume,
+            "continue the run saved in --out with its recorded flags (--epochs N extends it; a flag given with "
+            "another value is refused)");
+  flags.add("overwrite", &c.overwrite, "start a new run in --out even when it holds one (that run's files are removed)");
   if (fer_only)
     flags.add_choice("validation", &c.data.validation, {"public", "train"},
                      "validation split: PublicTest, or a stratified slice of train/");
@@ -132,6 +139,79 @@ inline std::string model_on_command_line(int argc, const char* const* argv, cons
   }
   return model;
 }
+// `train --resume --out DIR` without --model: the model of the run in DIR (its size flags are the
+// ones to register), else `fallback`.
+inline std::string model_to_resume(int argc, const char* const* argv, const std::string& fallback) {
+  bool resume = false;
+  std::string out = "runs/" + fallback;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--model" || a.rfind("--model=", 0) == 0) return model_on_command_line(argc, argv, fallback);
+    if (a == "--resume" || a == "--resume=true") resume = true;
+    else if (a == "--out" && i + 1 < argc) out = argv[++i];
+    else if (a.rfind("--out=", 0) == 0) out = a.substr(6);
+  }
+  const std::string state = out + "/last.state.safetensors";
+  if (!resume || !std::filesystem::exists(state)) return fallback;
+  try {
+    const io::TrainingState s = io::load_training_state(state);
+    if (s.has("flag.model")) return s.get_string("flag.model");
+  } catch (const Error&) {  // the trainer reports a broken state
+  }
+  return fallback;
+}
+
+// Flags of one invocation (where, how fast and how far this process goes): neither the run's
+// record nor restored by --resume.
+inline bool is_invocation_flag(const std::string& name) {
+  return name == "out" || name == "resume" || name == "overwrite" || name == "threads" || name == "max-steps";
+}
+// Flags a resume may give with another value: the run's length (--epochs re-plans it: trainer.hpp
+// replan), the time budget, the dataset's path (the trainer compares its content) and the final TTA.
+inline bool may_change_on_resume(const std::string& name) {
+  return name == "epochs" || name == "time-budget" || name == "data" || name == "tta";
+}
+inline bool is_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = static_cast<unsigned char>(s[i]) < 0x80 ? 1 : io::detail::utf8_sequence_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+// --resume: each flag the run in --out recorded (its training state's "flag.<name>") that is not
+// on the command line takes the recorded value; one given with another value is refused, except
+// those of may_change_on_resume. A state from before flags were recorded restores nothing (the
+// trainer still compares the settings it records).
+inline void restore_run_flags(cli::FlagParser& flags, const TrainConfig& c) {
+  const std::string state = (std::filesystem::path(c.out) / "last.state.safetensors").string();
+  if (!std::filesystem::exists(state)) return;  // the trainer says there is nothing to resume
+  const io::TrainingState s = io::load_training_state(state);
+  if (s.has("program") && s.get_string("program") != c.program)
+    fail("--resume: the run in ", c.out, " was made by ", s.get_string("program"), ", with other settings than ",
+         c.program, " has: resume it with ", s.get_string("program"));
+  std::string conflicts;
+  for (const auto& [name, text] : s.get_map("flag.")) {
+    if (is_invocation_flag(name)) continue;
+    if (!flags.has(name))
+      fail("--resume: the run in ", c.out, " was made with --", name, ", a flag ", c.program, " ",
+           MOODNET_VERSION_STRING, " does not have: start a new run");
+    if (!flags.is_set(name)) {
+      flags.set_value(name, text);
+      continue;
+    }
+    if (may_change_on_resume(name)) continue;
+    for (const cli::FlagValue& now : flags.values())
+      if (now.name == name && now.text != text)
+        conflicts.append(conflicts.empty() ? "--" : ", --")
+            .append(name + " " + now.text + " (the run has " + (text.empty() ? "none" : text) + ")");
+  }
+  if (!conflicts.empty())
+    fail("--resume: the run in ", c.out, " was trained with other settings: ", conflicts,
+         "; leave these flags out to continue it as it was, or start a new run (another --out, or --overwrite)");
+}
+
 inline std::string size_flag_list(const ModelInfo& m) {
   std::string s;
   for (const SizeArg& a : m.size_args) s += (s.empty() ? "--" : ", --") + a.flag;
@@ -164,7 +244,14 @@ inline int parse_and_run(cli::FlagParser& flags, TrainConfig& c, int argc, const
     std::cout << text;
     return 0;
   }
+  if (c.resume) restore_run_flags(flags, c);
+  // An explicit --epochs is the run's length: the default time budget would cut it short.
+  if (flags.is_set("epochs") && !flags.is_set("time-budget")) c.time_budget = 0;
+  c.replan_epochs = c.resume && flags.is_set("epochs");
   finish();
+  c.flags.clear();
+  for (const cli::FlagValue& f : flags.values())  // (a name that is not UTF-8 cannot go into JSON: not recorded)
+    if (!is_invocation_flag(f.name) && is_utf8(f.text)) c.flags.push_back(f);
   Trainer trainer(c, std::cout, group);
   const TrainResult r = trainer.run();
   return r.stopped_early && stop_requested() ? 130 : 0;
@@ -176,10 +263,11 @@ inline int parse_and_run(cli::FlagParser& flags, TrainConfig& c, int argc, const
 // group: data-parallel training over its ranks (training_group.hpp), null for one process.
 inline int train_any_main(int argc, const char* const* argv, TrainingGroup* group = nullptr) {
   return cli::guarded_main([&] {
-    const std::string model = detail::model_on_command_line(argc, argv, "customnet");
+    const std::string model = detail::model_to_resume(argc, argv, "customnet");
     const ModelInfo& info = find_model(model);  // "unknown model 'x' (registered: ...)"
     detail::check_foreign_size_flags(argc, argv, info);
     TrainConfig c = default_config(model);
+    c.program = "train";
     c.data.fer2013_only = false;
     c.data.validation = "auto";
     std::string model_flag = model, class_names;
@@ -205,6 +293,7 @@ inline int train_any_main(int argc, const char* const* argv, TrainingGroup* grou
 inline int train_main(int argc, const char* const* argv, const std::string& model, TrainingGroup* group = nullptr) {
   return cli::guarded_main([&] {
     TrainConfig c = default_config(model);
+    c.program = "train_" + model;
     cli::FlagParser flags("train_" + model, "Trains " + find_model(model).title + " on FER-2013 (7 moods) on the CPU.");
     add_train_flags(flags, c);
     return detail::parse_and_run(flags, c, argc, argv, group, [] {});

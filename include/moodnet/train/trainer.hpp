@@ -47,6 +47,8 @@
 #include "moodnet/core/duration.hpp"
 #include "moodnet/core/hash.hpp"
 #include "moodnet/core/parallel.hpp"
+#include "moodnet/core/version.hpp"
+#include "moodnet/cli/flags.hpp"
 #include "moodnet/data/augment.hpp"
 #include "moodnet/data/fer2013.hpp"
 #include "moodnet/data/loader.hpp"
@@ -99,6 +101,14 @@ struct TrainConfig {
   std::uint64_t seed = 1;
   std::string out = "runs/customnet";
   bool resume = false;
+  bool overwrite = false;      // a fresh run may replace the run --out holds (else it refuses the folder)
+  bool replan_epochs = false;  // --resume with --epochs given: the run is re-planned to `epochs` epochs
+  // How the run was asked for (train_cli.hpp): the program and the value of every flag that shapes
+  // the run (all but --out, --resume, --overwrite, --threads, --max-steps). Recorded in
+  // <out>/config.json, the training state ("program", "flag.<name>", which --resume restores) and
+  // every weights file's metadata ("program", "flags"); empty for a run set up in code.
+  std::string program;
+  std::vector<cli::FlagValue> flags;
   double time_budget = 0;     // seconds of wall clock for the whole run (0 = no limit)
   std::int64_t max_steps = 0;  // stop after this many optimizer steps (0 = no limit; smoke tests)
   std::string tta = "flip";   // test-time augmentation for the final test numbers: none | flip | tencrop
@@ -137,6 +147,8 @@ inline void validate(const TrainConfig& c) {
                 "--norm-bias-lr-scale must be > 0, got ", c.norm_bias_lr_scale);
   MOODNET_CHECK(c.threads >= 1, "--threads must be >= 1, got ", c.threads);
   MOODNET_CHECK(!c.out.empty(), "--out must name a folder");
+  MOODNET_CHECK(!(c.resume && c.overwrite), "--resume continues the run in --out ", c.out,
+                " and --overwrite replaces it: give one of them");
   MOODNET_CHECK(c.ema >= 0 && c.ema < 1, "--ema must be a decay in [0, 1) (0 = off; e.g. 0.999), got ", c.ema);
   MOODNET_CHECK(c.save_every >= 0, "--save-every must be >= 0 (0 = off), got ", c.save_every);
   check_optimizer_name(c.optimizer);
@@ -202,6 +214,7 @@ class Trainer {
     std::optional<io::RunLock> lock;  // held by rank 0 until the run returns or throws
     if (root()) {
       lock.emplace(c_.out);
+      check_folder_is_free();
       io::remove_stale_temporaries(c_.out);  // of a run killed mid-write: no one else writes here now
       io::remove_stale_temporaries(path(kSnapshots));
     }
@@ -217,6 +230,7 @@ class Trainer {
       stop = f > 0;
     }
     if (stop) log_ << "interrupted before the first batch: nothing new to save (" << c_.out << " is unchanged)\n";
+    if (!stop && root()) begin_writing();
     while (progress_.epoch < progress_.epochs_total && !stop) {
       const EpochRun e = train_epoch();
       stop = e.stopped;
@@ -252,6 +266,7 @@ class Trainer {
   static constexpr double kDivergedLoss = 100;
 
   // What one pass over the training batches reports to end_epoch.
+  static constexpr const char* kConfigFile = "config.json";    // the run's flags, for people and tools
   struct EpochRun {
     Clock::time_point started;
     double train_seconds = 0;
@@ -284,6 +299,9 @@ class Trainer {
     if (c_.class_weights) {
       const auto counts = data_.train.class_counts();
       for (auto n : counts)
+    md_.extra["moodnet_version"] = MOODNET_VERSION_STRING;  // in every weights file the run writes
+    if (!c_.program.empty()) md_.extra["program"] = c_.program;
+    if (!c_.flags.empty()) md_.extra["flags"] = flags_json(false);
         class_w.push_back(static_cast<float>(double(data_.train.size()) / (double(counts.size()) * std::max<double>(1, n))));
     }
     loss_ = std::make_unique<CrossEntropyLoss<float>>(c_.label_smoothing, class_w);
@@ -335,7 +353,9 @@ class Trainer {
     MOODNET_CHECK(std::filesystem::exists(last_state), "--resume: no training state ", last_state,
                   " (start without --resume)");
     const io::TrainingState s = io::load_training_state(last_state);
-    check_run_settings(s, run_settings(), recorded_run_settings());
+    RunSettings recorded = recorded_run_settings();
+    if (c_.replan_epochs) std::erase_if(recorded, [](const auto& kv) { return kv.first == "epochs"; });
+    check_run_settings(s, run_settings(), recorded);
     const std::string weights = weights_of(s);
     io::load_weights(weights, *model_);
     if (group_) group_->check_same("checkpoint", s.has(kCheckpointKey) ? s.get_string(kCheckpointKey) : weights);
@@ -356,6 +376,7 @@ class Trainer {
   // ---- phase 4: one epoch of training batches (or what is left of it) ----------------------------
   EpochRun train_epoch() {
     TrainProgress& p = progress_;
+    if (c_.replan_epochs && c_.epochs != progress_.epochs_total) replan(c_.epochs);
     EpochRun e;
     e.started = Clock::now();
     model_->train();
@@ -476,7 +497,12 @@ class Trainer {
     if (best) p.best_val_acc = r.val_acc, p.best_epoch = r.epoch;
     if (!root()) return r.epoch_seconds;  // rank 0 writes for the group
     if (best) {
-      io::save_weights(path(kBestWeights), *model_, md_);
+      io::ModelMetadata md = md_;
+      md.extra["epoch"] = std::to_string(r.epoch);
+      md.extra["val_accuracy"] = io::format_double(r.val_acc);
+      io::save_weights(path(kBestWeights), *model_, md);
+      log_ << "new best validation accuracy " << 100 * r.val_acc << "% at epoch " << r.epoch << ": saved "
+           << path(kBestWeights) << "\n";
       write_confusion(val.confusion, "confusion_validation", "Validation, epoch " + std::to_string(r.epoch));
     }
     if (c_.save_every > 0 && r.epoch % c_.save_every == 0) save_snapshot(r.epoch, r.val_acc);
@@ -673,10 +699,13 @@ class Trainer {
     if (ema_) save_weight_average(s, *ema_);
     io::save_training_state(path(kLastState), s);
     std::filesystem::remove(prev, ec);
+    md.extra["epoch"] = std::to_string(progress_.epoch);  // epochs finished
   }
   // <out>/snapshots/epoch_NNN.safetensors (--save-every): the model's weights as end_epoch evaluated
   // them (the average with --ema), with the metadata of best.safetensors (its "epoch", "val_accuracy");
   // atomic like every file.
+    if (!c_.program.empty()) s.set_string("program", c_.program);
+    for (const cli::FlagValue& f : c_.flags) s.set_string("flag." + f.name, f.text);
   void save_snapshot(int epoch, double val_acc) const {
     std::filesystem::create_directories(path(kSnapshots));
     char name[48];
@@ -757,6 +786,75 @@ class Trainer {
   // phase 1
   TrainData data_;
   // phase 2
+  // ---- the run folder ---------------------------------------------------------------------------
+  // A fresh run refuses a folder that holds another run's checkpoint or weights (they would be
+  // replaced) unless --overwrite says to replace them; --resume continues that run instead.
+  void check_folder_is_free() const {
+    if (c_.resume || c_.overwrite) return;
+    std::string found;
+    for (const char* name : {kLastState, kLastWeights, kPrevWeights, kBestWeights})
+      if (std::filesystem::exists(path(name))) found.append(found.empty() ? "" : ", ").append(name);
+    if (!found.empty())
+      fail("--out ", c_.out, " holds another run (", found, "): continue it with --resume, replace it with "
+           "--overwrite, or choose another --out");
+  }
+  // This process's first write into --out, once the data and the model are known to be good (a
+  // failing --overwrite run loses nothing): a fresh --overwrite run first clears the previous run's
+  // files; then config.json (rewritten on a resume: --epochs may have changed).
+  void begin_writing() {
+    if (!c_.resume && c_.overwrite) {
+      namespace fs = std::filesystem;
+      int removed = 0;
+      for (const fs::directory_entry& e : fs::directory_iterator(c_.out)) {
+        const std::string name = e.path().filename().string();
+        const auto ends = [&](const std::string& tail) {
+          return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+        };
+        const bool run_file = e.is_regular_file() && (ends(".safetensors") || ends(".png") || name == "history.csv" ||
+                                                      name == "test_results.txt" || name == kConfigFile ||
+                                                      (name.rfind("confusion_", 0) == 0 && ends(".txt")));
+        if (run_file || (e.is_directory() && name == "snapshots"))  // --save-every's folder
+          removed += static_cast<int>(fs::remove_all(e.path()));
+      }
+      log_ << "--overwrite: removed " << removed << " file(s) of the previous run in " << c_.out << "\n";
+    }
+    // Readable: one flag per line.
+    std::string text = "{\n  \"moodnet_version\": \"" MOODNET_VERSION_STRING "\",\n";
+    if (!c_.program.empty()) text += "  \"program\": " + io::to_json(io::Json(c_.program)) + ",\n";
+    text += "  \"model\": " + io::to_json(io::Json(c_.model)) + ",\n  \"flags\": " + flags_json(true) + "\n}\n";
+    io::write_file_atomic(path(kConfigFile), text);
+  }
+  // The flags as a JSON object, numbers and booleans typed ({"epochs": 30, "lr": 0.05, ...});
+  // `pretty`: one per line (config.json), else compact (the weights' "flags").
+  std::string flags_json(bool pretty) const {
+    std::string out = "{";
+    for (std::size_t i = 0; i < c_.flags.size(); ++i) {
+      const cli::FlagValue& f = c_.flags[i];
+      if (i) out += ',';
+      if (pretty) out += "\n    ";
+      out += io::to_json(io::Json(f.name));
+      out += pretty ? ": " : ":";
+      out += f.kind == cli::FlagValue::Kind::text ? io::to_json(io::Json(f.text)) : f.text;  // exact_text: valid JSON
+    }
+    return out + (pretty && !c_.flags.empty() ? "\n  }" : "}");
+  }
+  // --resume --epochs N: the run continues to N epochs. Its schedule is planned again for N epochs
+  // and continues from the current step (the rate at step s is the new plan's rate at s), as the time
+  // budget's shortening does; the run is therefore not bit-identical to one planned for N from the
+  // start, except with a schedule that does not depend on the length (plateau).
+  void replan(int epochs) {
+    TrainProgress& p = progress_;
+    MOODNET_CHECK(epochs > p.epoch || (epochs == p.epoch && p.batch_in_epoch == 0), "--epochs ", epochs, ": the run in ",
+                  c_.out, " has already trained ", p.epoch, " epoch(s)", p.batch_in_epoch ? " and part of the next" : "",
+                  " (give more to extend it)");
+    log_ << "--epochs " << epochs << ": the run is re-planned from " << p.epochs_total << " to " << epochs
+         << " epochs at step " << p.step << " (the schedule continues from this step on the new length)\n";
+    p.epochs_total = epochs;
+    auto rescheduled = schedule_for(p);
+    rescheduled->load_state(schedule_->state());
+    schedule_ = std::move(rescheduled);
+  }
+
   io::ModelMetadata md_;
   std::unique_ptr<Model<float>> model_;
   std::unique_ptr<CrossEntropyLoss<float>> loss_;
