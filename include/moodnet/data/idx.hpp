@@ -180,6 +180,24 @@ inline std::vector<std::uint32_t> read_idx_header(IdxStream& in, int rank, const
   return d;
 }
 
+// Before allocating what a header declares (`bytes` after a `header`-byte header): a plain file
+// must hold them; a gzip stream inflates to at most 1032 times its compressed size (deflate's
+// limit) + 64 KiB. So a 16-byte file declaring 60,000 images of 16384x16384 is refused at once
+// instead of allocating up to the machine's memory and then finding the data missing.
+inline void check_idx_declared(const IdxStream& in, const std::filesystem::path& path, std::uint64_t header,
+                               std::uint64_t bytes, const std::string& layout) {
+  std::error_code ec;
+  const std::uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) return;  // the reads that follow report it
+  if (!in.gzip())
+    MOODNET_CHECK(size >= header + bytes, "'", in.name(), "' is truncated: its header promises ", layout, " = ", bytes,
+                  " bytes of data, but only ", size > header ? size - header : 0, " follow");
+  else
+    MOODNET_CHECK(bytes / 1032 <= size + 64, "'", in.name(), "' is truncated or corrupt: its header promises ", layout,
+                  " = ", bytes, " bytes of data, more than its ", size,
+                  " compressed bytes can hold (deflate inflates at most 1032:1)");
+}
+
 // Reads exactly n bytes, then checks that nothing follows them.
 inline void read_idx_body(IdxStream& in, void* dst, std::size_t n, const std::string& layout) {
   const std::size_t got = in.read(dst, n);
@@ -208,11 +226,14 @@ inline Dataset load_idx(const std::filesystem::path& images_file, const std::fil
                 "' holds images of ", rows, "x", cols, " pixels; sides must be within 1..", kMaxImageSide);
   const ImageShape stored{1, static_cast<int>(rows), static_cast<int>(cols)};
   checked_dataset_bytes(n, stored, img.name());  // before reading anything more
+  const std::string pixels = std::to_string(n) + "x" + std::to_string(rows) + "x" + std::to_string(cols) + " pixels";
+  detail::check_idx_declared(img, images_file, 16, std::uint64_t{n} * rows * cols, pixels);
 
   detail::IdxStream lab(labels_file);
   const auto ldims = detail::read_idx_header(lab, 1, "labels [N]");
   MOODNET_CHECK(ldims[0] == n, "'", img.name(), "' holds ", n, " images but '", lab.name(), "' holds ", ldims[0],
                 " labels: the counts must agree");
+  detail::check_idx_declared(lab, labels_file, 8, n, std::to_string(n) + " labels");
   std::vector<std::uint8_t> raw(n);
   detail::read_idx_body(lab, raw.data(), n, std::to_string(n) + " labels");
 
@@ -228,8 +249,7 @@ inline Dataset load_idx(const std::filesystem::path& images_file, const std::fil
                   " classes 0..", k - 1, options.class_names.empty() ? " (IdxOptions::num_classes)" : " (the class names given)");
 
   Dataset d = Dataset::with_capacity(std::move(names), n, stored, img.name());
-  detail::read_idx_body(img, d.images.data(), static_cast<std::size_t>(d.images.numel()),
-                        std::to_string(n) + "x" + std::to_string(rows) + "x" + std::to_string(cols) + " pixels");
+  detail::read_idx_body(img, d.images.data(), static_cast<std::size_t>(d.images.numel()), pixels);
   const std::string base = images_file.filename().string();
   for (std::uint32_t i = 0; i < n; ++i) {
     d.labels[i] = raw[i];
