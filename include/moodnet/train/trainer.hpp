@@ -259,6 +259,7 @@ class Trainer {
   static constexpr const char* kBestWeights = "best.safetensors";
   static constexpr const char* kPrevWeights = "last.prev.safetensors";  // see save_state
   static constexpr const char* kCheckpointKey = "checkpoint";  // "<run id>/<step>" in both files
+  static constexpr const char* kConfigFile = "config.json";    // the run's flags, for people and tools
   static constexpr const char* kSnapshots = "snapshots";       // --save-every: epoch_NNN.safetensors
   // A batch loss above kDivergedLoss x max(1, ln K) (ln K: the loss of a uniform guess over K
   // classes) is divergence: a training run's loss starts near ln K and falls; 100 times that is
@@ -266,7 +267,6 @@ class Trainer {
   static constexpr double kDivergedLoss = 100;
 
   // What one pass over the training batches reports to end_epoch.
-  static constexpr const char* kConfigFile = "config.json";    // the run's flags, for people and tools
   struct EpochRun {
     Clock::time_point started;
     double train_seconds = 0;
@@ -292,6 +292,9 @@ class Trainer {
     md_.resize = data_.resize;
     md_.class_names = data_.train.class_names;
     md_.set_normalization(data_.norm);
+    md_.extra["moodnet_version"] = MOODNET_VERSION_STRING;  // in every weights file the run writes
+    if (!c_.program.empty()) md_.extra["program"] = c_.program;
+    if (!c_.flags.empty()) md_.extra["flags"] = flags_json(false);
     model_ = std::make_unique<Model<float>>(io::make_model<float>(md_, c_.seed));
     log_ << model_->summary(c_.batch_size);
 
@@ -299,9 +302,6 @@ class Trainer {
     if (c_.class_weights) {
       const auto counts = data_.train.class_counts();
       for (auto n : counts)
-    md_.extra["moodnet_version"] = MOODNET_VERSION_STRING;  // in every weights file the run writes
-    if (!c_.program.empty()) md_.extra["program"] = c_.program;
-    if (!c_.flags.empty()) md_.extra["flags"] = flags_json(false);
         class_w.push_back(static_cast<float>(double(data_.train.size()) / (double(counts.size()) * std::max<double>(1, n))));
     }
     loss_ = std::make_unique<CrossEntropyLoss<float>>(c_.label_smoothing, class_w);
@@ -367,6 +367,7 @@ class Trainer {
            "--ema, or start a new run");
     if (ema_) load_weight_average(s, *ema_);
     progress_.validate(last_state, steps_per_epoch_);
+    if (c_.replan_epochs && c_.epochs != progress_.epochs_total) replan(c_.epochs);
     if (std::filesystem::exists(path("history.csv"))) history_ = read_history_csv(path("history.csv"));
     history_.resize(std::min<std::size_t>(history_.size(), static_cast<std::size_t>(progress_.epoch)));
     log_ << "resumed from " << last_state << " at epoch " << progress_.epoch + 1 << ", batch "
@@ -376,7 +377,6 @@ class Trainer {
   // ---- phase 4: one epoch of training batches (or what is left of it) ----------------------------
   EpochRun train_epoch() {
     TrainProgress& p = progress_;
-    if (c_.replan_epochs && c_.epochs != progress_.epochs_total) replan(c_.epochs);
     EpochRun e;
     e.started = Clock::now();
     model_->train();
@@ -689,23 +689,23 @@ class Trainer {
     const std::string id = run_id_ + "/" + std::to_string(progress_.step);
     io::ModelMetadata md = md_;
     md.extra[kCheckpointKey] = id;
+    md.extra["epoch"] = std::to_string(progress_.epoch);  // epochs finished
     io::save_weights(last, *model_, md);
     io::TrainingState s;
     save_run_settings(s, run_settings());
     save_run_settings(s, recorded_run_settings());
+    if (!c_.program.empty()) s.set_string("program", c_.program);
+    for (const cli::FlagValue& f : c_.flags) s.set_string("flag." + f.name, f.text);
     s.set_string("run_id", run_id_);
     s.set_string(kCheckpointKey, id);
     save_train_state<float>(s, progress_, *opt_, *schedule_);
     if (ema_) save_weight_average(s, *ema_);
     io::save_training_state(path(kLastState), s);
     std::filesystem::remove(prev, ec);
-    md.extra["epoch"] = std::to_string(progress_.epoch);  // epochs finished
   }
   // <out>/snapshots/epoch_NNN.safetensors (--save-every): the model's weights as end_epoch evaluated
   // them (the average with --ema), with the metadata of best.safetensors (its "epoch", "val_accuracy");
   // atomic like every file.
-    if (!c_.program.empty()) s.set_string("program", c_.program);
-    for (const cli::FlagValue& f : c_.flags) s.set_string("flag." + f.name, f.text);
   void save_snapshot(int epoch, double val_acc) const {
     std::filesystem::create_directories(path(kSnapshots));
     char name[48];
@@ -776,16 +776,6 @@ class Trainer {
                                                    cm.table());
   }
 
-  bool root() const { return !group_ || group_->rank() == 0; }
-
-  TrainConfig c_;
-  TrainingGroup* group_ = nullptr;
-  std::ostream null_log_{nullptr};  // the log of ranks other than 0
-  std::ostream& log_;
-  Clock::time_point start_;
-  // phase 1
-  TrainData data_;
-  // phase 2
   // ---- the run folder ---------------------------------------------------------------------------
   // A fresh run refuses a folder that holds another run's checkpoint or weights (they would be
   // replaced) unless --overwrite says to replace them; --resume continues that run instead.
@@ -855,6 +845,16 @@ class Trainer {
     schedule_ = std::move(rescheduled);
   }
 
+  bool root() const { return !group_ || group_->rank() == 0; }
+
+  TrainConfig c_;
+  TrainingGroup* group_ = nullptr;
+  std::ostream null_log_{nullptr};  // the log of ranks other than 0
+  std::ostream& log_;
+  Clock::time_point start_;
+  // phase 1
+  TrainData data_;
+  // phase 2
   io::ModelMetadata md_;
   std::unique_ptr<Model<float>> model_;
   std::unique_ptr<CrossEntropyLoss<float>> loss_;
