@@ -224,6 +224,47 @@ inline void check_png_chunks(const std::uint8_t* b, std::size_t size, const std:
   }
 }
 
+// JPEG: every Huffman table (DHT segment) lists at most 256 codes. stb_image 2.27 (Debian 12's)
+// builds a table from its 16 code counts without checking their sum and writes past the table's
+// 257-entry size list (found by fuzzing: tools/fuzz, corpus/image/bad-jpeg-dht-*; stb 2.28
+// added the check). The segments are walked as stb reads them: markers back to back, the bytes of
+// a scan skipped up to its next marker (progressive files define tables between scans), a table
+// read past its segment's end as stb's loop does. `header_only`: stop at the frame header
+// (SOF), as stbi_info does. Returns false when the bytes end before that point (header_only) or
+// before the end-of-image marker.
+inline bool check_jpeg_huffman_tables(const std::uint8_t* b, std::size_t size, const std::string& name,
+                                      bool header_only = false) {
+  if (size < 4 || b[0] != 0xFF || b[1] != 0xD8) return true;
+  const auto byte = [&](std::size_t i) -> std::size_t { return i < size ? b[i] : 0; };  // stb reads 0 past the end
+  for (std::size_t at = 2; at + 4 <= size;) {
+    if (b[at] != 0xFF) {  // inside a scan's entropy-coded data: on to the next marker
+      ++at;
+      continue;
+    }
+    const std::uint8_t m = b[at + 1];
+    if (m == 0xFF || m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {  // fill, stuffed byte, markers without a length
+      at += m == 0xFF ? 1 : 2;
+      continue;
+    }
+    const bool sof = m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
+    if (m == 0xD9 || (header_only && (sof || m == 0xDA))) return true;
+    const std::size_t length = (byte(at + 2) << 8) | byte(at + 3);
+    if (m == 0xC4) {
+      std::size_t p = at + 4;
+      for (long left = static_cast<long>(length) - 2; left > 0 && p < size;) {
+        std::size_t codes = 0;
+        for (std::size_t i = 1; i <= 16; ++i) codes += byte(p + i);
+        MOODNET_CHECK(codes <= 256, "'", name, "' is a corrupt JPEG: its Huffman table at byte ", p, " lists ", codes,
+                      " codes, more than the 256 a table can hold");
+        left -= static_cast<long>(17 + codes);
+        p += 17 + codes;
+      }
+    }
+    at += 2 + length;
+  }
+  return false;
+}
+
 // 16-bit PGM/PPM (maxval > 255). stb_image 2.27 copies their big-endian samples without swapping
 // them, so its own 16 -> 8 bit step keeps the LOW byte; we load them as 16 bit and keep the high
 // byte (as stb does for 16-bit PNG). Whether this stb swaps is found once from a 1-pixel file.
@@ -271,6 +312,7 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const std
   const stbi_io_callbacks callbacks{&detail::StbReader::read, &detail::StbReader::skip, &detail::StbReader::eof};
   int w = 0, h = 0, stored = 0;
   detail::check_bmp_header(bytes, size, name);  // before stb parses it, even for its size
+  detail::check_jpeg_huffman_tables(bytes, size, name);
   if (stbi_info_from_callbacks(&callbacks, &reader, &w, &h, &stored)) {  // the header alone
     MOODNET_CHECK(static_cast<std::int64_t>(w) * h <= kMaxImagePixels, "'", name, "' declares ", w, "x", h, " = ",
                   static_cast<std::int64_t>(w) * h, " pixels, more than the limit of ", kMaxImagePixels,
@@ -333,20 +375,40 @@ inline ImageInfo probe_image_file(const std::filesystem::path& path, const std::
   MOODNET_CHECK(std::filesystem::file_size(path, ec) != 0 || ec, "'", name, "' is empty (0 bytes)");
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) fail("cannot open '", name, "': ", std::error_code(errno, std::generic_category()).message());
+  // End of file is remembered, not asked of feof(): a skip (fseek) after the end clears the stream's
+  // EOF flag, and stb, which reads no more once a read came back empty, then waited forever for
+  // the end in a JPEG's padding loop (found by fuzzing: corpus/image/bad-jpeg-skip-past-end.jpg).
   struct FileReader {
+    std::FILE* f;
+    bool ended = false;
     static int read(void* user, char* out, int n) {
-      return static_cast<int>(std::fread(out, 1, static_cast<std::size_t>(n), static_cast<std::FILE*>(user)));
+      auto* r = static_cast<FileReader*>(user);
+      const std::size_t k = std::fread(out, 1, static_cast<std::size_t>(n), r->f);
+      if (k < static_cast<std::size_t>(n)) r->ended = true;
+      return static_cast<int>(k);
     }
-    static void skip(void* user, int n) { std::fseek(static_cast<std::FILE*>(user), n, SEEK_CUR); }
-    static int eof(void* user) { return std::feof(static_cast<std::FILE*>(user)); }
+    static void skip(void* user, int n) { std::fseek(static_cast<FileReader*>(user)->f, n, SEEK_CUR); }
+    static int eof(void* user) { return static_cast<FileReader*>(user)->ended ? 1 : 0; }
   };
   std::uint8_t head[26] = {};
-  detail::check_bmp_header(head, std::fread(head, 1, sizeof head, f.get()), name);
+  const std::size_t got = std::fread(head, 1, sizeof head, f.get());
+  detail::check_bmp_header(head, got, name);
+  if (got >= 2 && head[0] == 0xFF && head[1] == 0xD8) {  // a JPEG: its tables up to the frame header, as stbi_info reads them
+    std::rewind(f.get());
+    std::vector<std::uint8_t> prefix;
+    for (std::size_t chunk = std::size_t{1} << 16;; chunk *= 2) {
+      const std::size_t old = prefix.size();
+      prefix.resize(old + chunk);
+      prefix.resize(old + std::fread(prefix.data() + old, 1, chunk, f.get()));
+      if (detail::check_jpeg_huffman_tables(prefix.data(), prefix.size(), name, true) || prefix.size() < old + chunk) break;
+    }
+  }
   std::rewind(f.get());
   const stbi_io_callbacks callbacks{&FileReader::read, &FileReader::skip, &FileReader::eof};
   ImageInfo info;
   int stored = 0;
-  if (!stbi_info_from_callbacks(&callbacks, f.get(), &info.width, &info.height, &stored)) {
+  FileReader reader{f.get()};
+  if (!stbi_info_from_callbacks(&callbacks, &reader, &info.width, &info.height, &stored)) {
     const char* why = stbi_failure_reason();
     fail("cannot decode '", name, "' as an image (", kImageFormats, "): ", why ? why : "unknown format");
   }

@@ -1,0 +1,53 @@
+// A JPEG Huffman table (DHT) listing more than 256 codes is refused before stb_image sees it (found
+// by fuzzing, issue 19: stb 2.27 writes past the table's 257-entry size list, UBSan "index 257 out
+// of bounds"), by decode_image and by probe_image_file (whose stbi_info reads the tables that come
+// before the frame header); the committed crash input (tools/fuzz/corpus/image/) is refused too.
+// Also the probe's end-of-file rule (a second fuzzing finding, below).
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "moodnet/data/image_decode.hpp"
+#include "support.hpp"
+
+using namespace moodnet;
+
+namespace {
+// SOI, a DHT segment with one table whose 16 counts are all 17 (272 codes) and 272 symbols, EOI.
+std::string jpeg_with_oversized_dht() {
+  std::string table(1, '\x00');  // class 0 (DC), id 0
+  table += std::string(16, '\x11');
+  table += std::string(272, '\x01');
+  const std::size_t length = 2 + table.size();
+  std::string s = "\xFF\xD8\xFF\xC4";
+  s += static_cast<char>(length >> 8);
+  s += static_cast<char>(length & 0xFF);
+  return s + table + "\xFF\xD9";
+}
+}  // namespace
+
+TEST_CASE("JPEG: a Huffman table of more than 256 codes is refused before stb reads it", "[data][decode]") {
+  const std::string bytes = jpeg_with_oversized_dht();
+  const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  CHECK_THROWS_WITH(data::decode_image(p, bytes.size(), "dht.jpg", 1),
+                    Catch::Equals("'dht.jpg' is a corrupt JPEG: its Huffman table at byte 6 lists 272 codes, more "
+                                  "than the 256 a table can hold"));
+  test::TempDir dir("jpeg-dht");
+  test::write_bytes(dir / "dht.jpg", bytes);
+  CHECK_THROWS_WITH(data::probe_image_file(dir / "dht.jpg", "dht.jpg"), Catch::Contains("lists 272 codes"));
+
+  // The input the fuzzer found (292 bytes: a DHT whose counts sum to 352).
+  const std::string found = test::read_bytes(std::string(MOODNET_SOURCE_DIR) +
+                                             "/tools/fuzz/corpus/image/bad-jpeg-dht-over-256-codes.jpg");
+  REQUIRE(found.size() > 100);
+  CHECK_THROWS_WITH(data::decode_image(reinterpret_cast<const std::uint8_t*>(found.data()), found.size(), "found.jpg", 3),
+                    Catch::Contains("is a corrupt JPEG: its Huffman table at byte "));
+}
+
+// probe_image_file's reader remembers the end of the file: a segment length that skips past it
+// (fseek clears the stream's EOF flag) made stb's search for the frame header wait forever (found
+// by fuzzing: libFuzzer's 10 s timeout).
+TEST_CASE("probe_image_file: a JPEG segment skipping past the end is refused, not waited on", "[data][decode]") {
+  const std::string source = std::string(MOODNET_SOURCE_DIR) + "/tools/fuzz/corpus/image/bad-jpeg-skip-past-end.jpg";
+  CHECK_THROWS_WITH(data::probe_image_file(source, "skip.jpg"), Catch::StartsWith("cannot decode 'skip.jpg' as an image"));
+}
