@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "moodnet/io/model_checkpoint.hpp"
 #include "moodnet/models/model.hpp"
 #include "moodnet/train/confusion_matrix.hpp"
+#include "moodnet/train/signal.hpp"
 
 namespace moodnet::train {
 
@@ -29,6 +31,27 @@ inline Tta parse_tta(const std::string& s) {
   fail("unknown test-time augmentation '", s, "' (expected none, flip or tencrop)");
 }
 inline int tta_views(Tta t) { return t == Tta::none ? 1 : t == Tta::flip ? 2 : 10; }
+
+// Thrown by predict_probabilities (and so by evaluate) before a forward batch when a stop was
+// requested (Ctrl-C, SIGTERM, SIGHUP: train/signal.hpp) while an InterruptibleEvaluation is alive
+// on this thread: the trainer's final ten-crop evaluation of a large test split takes minutes, and
+// Ctrl-C must end it within a batch. Elsewhere (predict, evaluate, validation) nothing changes.
+struct EvaluationInterrupted : std::exception {
+  const char* what() const noexcept override { return "evaluation interrupted"; }
+};
+namespace detail {
+inline thread_local bool evaluation_interruptible = false;
+}
+class InterruptibleEvaluation {
+ public:
+  InterruptibleEvaluation() : saved_(detail::evaluation_interruptible) { detail::evaluation_interruptible = true; }
+  ~InterruptibleEvaluation() { detail::evaluation_interruptible = saved_; }
+  InterruptibleEvaluation(const InterruptibleEvaluation&) = delete;
+  InterruptibleEvaluation& operator=(const InterruptibleEvaluation&) = delete;
+
+ private:
+  bool saved_;
+};
 
 // A trained classifier read from a weights file: the network, its metadata (model, classes, input
 // and stored shape, aspect rule) and the input normalisation it was trained with.
@@ -106,6 +129,10 @@ inline std::vector<float> predict_probabilities(Model<float>& model, TensorView<
   const bool was_training = model.training();
   model.eval();
   for (std::int64_t b = 0; b < n; b += chunk) {
+    if (detail::evaluation_interruptible && stop_requested()) {
+      if (was_training) model.train();
+      throw EvaluationInterrupted();
+    }
     const std::int64_t m = std::min(chunk, n - b);
     const TensorView<const float> xb = x.batch(b, m);
     const bool as_is = tta == Tta::none && xb.dim(2) == input[1] && xb.dim(3) == input[2];

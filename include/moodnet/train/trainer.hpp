@@ -248,7 +248,14 @@ class Trainer {
     result.best_epoch = progress_.best_epoch;
     result.stopped_early = stop;
     if (stop && stop_requested()) return result;  // Ctrl-C: state saved, no final evaluation
-    if (root()) final_report(result);
+    if (root()) {
+      try {
+        final_report(result);
+      } catch (const EvaluationInterrupted&) {  // Ctrl-C inside one test split (final_report's guard)
+        log_ << "interrupted: final evaluation skipped (the weights are in " << c_.out << ")\n";
+        result.stopped_early = true;
+      }
+    }
     return result;
   }
 
@@ -568,6 +575,7 @@ class Trainer {
   // FER-2013: PrivateTest and Public+Private; another dataset: its test split, whose accuracy is
   // also the log's final line.
   void final_report(TrainResult& result) {
+    const InterruptibleEvaluation interruptible;  // a stop inside a split ends it within a batch
     const std::string best_weights = path(kBestWeights);
     if (std::filesystem::exists(best_weights)) {
       io::load_weights(best_weights, *model_);
