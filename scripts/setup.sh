@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config libeigen3-dev libstb-dev zlib1g-dev catch2 libbenchmark-dev python3
           openmpi-bin libopenmpi-dev  # MPI: the distributed tests (include/moodnet/distributed/)
           libopencv-objdetect-dev opencv-data)  # predict --faces (optional for the build; the tests use it)
+# scripts/fuzz.sh (CI): clang with libFuzzer and the sanitizer runtimes, OpenMP for clang.
+packages+=(clang libclang-rt-dev libomp-dev)
 # Optional extras: PyTorch for the reference comparisons (tools/, bench/compare_pytorch.sh).
 if [[ "${MOODNET_WITH_TORCH:-0}" == 1 ]]; then packages+=(python3-torch python3-numpy); fi
 
