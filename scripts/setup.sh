@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config libeigen3-dev libstb-dev zlib1g-dev catch2 libbenchmark-dev python3
           openmpi-bin libopenmpi-dev  # MPI: the distributed tests (include/moodnet/distributed/)
           libopencv-objdetect-dev opencv-data)  # predict --faces (optional for the build; the tests use it)
+# The ONNX clients that check export_onnx's files (tests/examples/onnx_export.sh: onnx.checker, cv2.dnn).
+packages+=(python3-numpy python3-onnx python3-opencv)
 # scripts/fuzz.sh (CI): clang with libFuzzer and the sanitizer runtimes, OpenMP for clang.
 packages+=(clang libclang-rt-dev libomp-dev)
 # Optional extras: PyTorch for the reference comparisons (tools/, bench/compare_pytorch.sh).

@@ -221,6 +221,19 @@ TEST_CASE("ONNX export writes every layer of a network as opset-13 nodes with it
   CHECK(ints.at("pads") == std::vector<std::int64_t>{1, 1, 1, 1});
   CHECK(ints.at("strides") == std::vector<std::int64_t>{1, 1});
   CHECK(onnx_test_string(node_by_output.at("logits"), 4) == "Gemm");
+  // The normalisations' epsilon (a float attribute: wire type 5), which OpenCV's float32 results
+  // cannot tell from 0 on every network.
+  auto epsilon_of = [&](const std::string& output) {
+    const auto attr = onnx_test_parse(onnx_test_one(node_by_output.at(output), 5).bytes);
+    CHECK(onnx_test_string(attr, 1) == "epsilon");
+    const auto bits = static_cast<std::uint32_t>(onnx_test_one(attr, 2).value);
+    float eps;
+    std::memcpy(&eps, &bits, 4);
+    return eps;
+  };
+  CHECK(epsilon_of("bn1/batchnorm2d") == 1e-5f);
+  CHECK(epsilon_of("gn/normalized") == 1e-5f);
+  CHECK(onnx_test_string(node_by_output.at("gn/normalized"), 4) == "InstanceNormalization");
 
   // Initializers: names, dims and the raw float values of the model's tensors.
   std::map<std::string, std::vector<OnnxTestField>> inits;

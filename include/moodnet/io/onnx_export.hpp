@@ -17,8 +17,8 @@
 //                                        into the convolution: the file holds the weights file's
 //                                        tensors under their state_dict names, and runtimes fold it
 //                                        themselves — OpenCV and onnxruntime do)
-//   GroupNorm(G)                      -> Reshape [N, G, C/G*H*W, 1] (4-D, the layout every runtime's
-//                                        InstanceNormalization takes), InstanceNormalization (scale 1, bias 0),
+//   GroupNorm(G)                      -> Reshape [N, G, C/G*H*W, 1] (4-D: InstanceNormalization's common
+//                                        image layout), InstanceNormalization (scale 1, bias 0),
 //                                        Reshape [N, C, H, W], Mul gamma [C,1,1], Add beta [C,1,1]
 //                                        (GroupNormalization needs opset 18, which OpenCV 4.6 lacks)
 //   ReLU / ReLU6 / LeakyReLU          -> Relu / Clip(0, 6) / LeakyRelu(alpha)
