@@ -139,10 +139,14 @@ int main(int argc, char** argv) {
               "upright image, several lines per file for several faces; its files are the images")
         .metavar("FILE|-");
     flags.add("faces", &faces, "find the faces in each image (OpenCV's cascade detector) and classify each");
-    flags.add("cascade", &face_options.cascade, "--faces: the OpenCV cascade file (default: haarcascade_frontalface_default.xml of opencv-data)");
+    flags.add("cascade", &face_options.cascade,
+              "--faces: the OpenCV cascade file (none: opencv-data's haarcascade_frontalface_default.xml)")
+        .metavar("FILE");
     flags.add("min-face", &face_options.min_face, "--faces: the smallest face side searched, in pixels").range(8, 4096);
     flags.add_choice("tta", &tta, {"none", "flip", "tencrop"}, "test-time augmentation: probabilities averaged over views");
-    flags.add("strict", &strict, "stop at the first image that cannot be read or classified (default: an error record, go on)");
+    flags.add("strict", &strict,
+              "stop at the first image that cannot be read or classified, exit status 2 (else: an error record for "
+              "it, the others go on, exit status 1 at the end)");
     flags.add("annotate", &annotate,
               "draw the boxes and labels on the photo: this PNG file for one image; for several, a folder of "
               "<n>-<name>.png")
