@@ -22,13 +22,6 @@ using namespace moodnet::distributed;
 
 namespace {
 
-const MpiSession& session() {
-  static int argc = 0;
-  static char** argv = nullptr;
-  static MpiSession s(argc, argv);  // MPI is already initialised by mpi_main.cpp: this only reads rank/size
-  return s;
-}
-
 // No batchnorm: per-rank batch statistics would make the shards differ from the whole batch.
 Model<double> small_net(std::uint64_t seed) {
   auto net = std::make_unique<Sequential<double>>();
@@ -49,7 +42,7 @@ std::uint64_t hash_of(TensorView<const double> v) {
 }  // namespace
 
 TEST_CASE("Ranks on shards of a global batch reach the weights of one process on the whole batch", "[distributed]") {
-  const MpiSession& mpi = session();
+  const MpiSession& mpi = testing::session();
   REQUIRE(mpi.size() >= 2);  // ctest runs this file under mpirun -np 2
   DataParallel dp(mpi, 7);   // a tiny bucket: several pieces per reduction
   const std::int64_t global = 11;  // odd: the shards differ in size
@@ -78,7 +71,7 @@ TEST_CASE("Ranks on shards of a global batch reach the weights of one process on
 }
 
 TEST_CASE("Flags agree across ranks: any(), sum() and check_same() name the rank that differs", "[distributed]") {
-  const MpiSession& mpi = session();
+  const MpiSession& mpi = testing::session();
   DataParallel dp(mpi);
   CHECK(dp.any(mpi.rank() == mpi.size() - 1));
   CHECK_FALSE(dp.any(false));

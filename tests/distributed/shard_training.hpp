@@ -1,8 +1,8 @@
 #pragma once
-// The distributed tests' training run, two ways on every rank: `ranks` on this rank's shard of
-// every global batch (its gradients averaged over the ranks), `whole` on the whole batch in this
-// process. SGD with momentum, Nesterov and weight decay, 4 steps, a fresh global batch each step
-// (inputs uniform in [lo, hi), 3 classes), the same on every rank.
+// What the distributed tests share: the MPI session, and their training run, two ways on every
+// rank: `ranks` on this rank's shard of every global batch (its gradients averaged over the ranks),
+// `whole` on the whole batch in this process. SGD with momentum, Nesterov and weight decay, 4 steps,
+// a fresh global batch each step (inputs uniform in [lo, hi), 3 classes), the same on every rank.
 #include <cstdint>
 #include <vector>
 
@@ -13,6 +13,13 @@
 #include "moodnet/optim/optimizer.hpp"
 
 namespace moodnet::distributed::testing {
+
+inline const MpiSession& session() {
+  static int argc = 0;
+  static char** argv = nullptr;
+  static MpiSession s(argc, argv);  // MPI is already initialised by mpi_main.cpp: this only reads rank/size
+  return s;
+}
 
 template <class T>
 void train_sharded_and_whole(const DataParallel& dp, Model<T>& ranks, Model<T>& whole, std::int64_t global,

@@ -25,13 +25,6 @@ using namespace moodnet::distributed;
 
 namespace {
 
-const MpiSession& sync_bn_session() {
-  static int argc = 0;
-  static char** argv = nullptr;
-  static MpiSession s(argc, argv);  // MPI is already initialised by mpi_main.cpp: this only reads rank/size
-  return s;
-}
-
 // max_i |a_i - b_i| / (1 + |b_i|): relative for large values, absolute near zero.
 template <class T>
 double sync_bn_worst(const T* a, const T* b, std::int64_t n) {
@@ -64,7 +57,7 @@ Model<T> sync_bn_net(std::uint64_t seed) {
 // (shard_training.hpp).
 template <class T>
 double sync_bn_training_gap(bool synchronised) {
-  const MpiSession& mpi = sync_bn_session();
+  const MpiSession& mpi = testing::session();
   DataParallel dp(mpi, 5);  // tiny buckets: several pieces per reduction
   MpiBatchNormSync sync(dp);
   const std::int64_t global = 11;  // odd: the shards differ in size (6 and 5)
@@ -95,7 +88,7 @@ double sync_bn_training_gap(bool synchronised) {
 
 TEST_CASE("Synchronised batchnorm kernels on shards compute the whole batch's forward and backward",
           "[distributed]") {
-  const MpiSession& mpi = sync_bn_session();
+  const MpiSession& mpi = testing::session();
   REQUIRE(mpi.size() >= 2);
   DataParallel dp(mpi);
   MpiBatchNormSync sync(dp);
@@ -152,7 +145,7 @@ TEST_CASE("Synchronised batchnorm kernels on shards compute the whole batch's fo
 }
 
 TEST_CASE("Synchronised batchnorm: 2 ranks on shards train a network to one process's weights", "[distributed]") {
-  REQUIRE(sync_bn_session().size() >= 2);
+  REQUIRE(testing::session().size() >= 2);
   // Double: only the order of the sums differs (two partial sums added instead of one running
   // sum, the forward's shift the running mean instead of the first value): relative 1e-12.
   CHECK(sync_bn_training_gap<double>(true) < 1e-12);
