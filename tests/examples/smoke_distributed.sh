@@ -25,9 +25,12 @@ done
 
 grep -q "ms/step in the gradient allreduce" "$work/a.log" || fail "the log does not give the allreduce time per step"
 
-# --sync-bn: batchnorm statistics over the global batch; the log says how many layers.
+# --sync-bn: batchnorm statistics over the global batch; the log says how many layers; the same
+# run twice writes the same bytes.
 timeout 300 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --sync-bn --max-steps 3 --out "$work/s" > "$work/s.log" 2>&1 || { cat "$work/s.log"; fail "--sync-bn did not train"; }
 grep -q "data parallel: 2 ranks.*, [1-9][0-9]* batchnorm layers synchronised" "$work/s.log" || { cat "$work/s.log"; fail "the log does not say batchnorm is synchronised"; }
+timeout 300 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --sync-bn --max-steps 3 --out "$work/s2" > "$work/s2.log" 2>&1 || fail "the second --sync-bn run failed"
+cmp -s "$work/s/last.safetensors" "$work/s2/last.safetensors" || fail "two identical --sync-bn runs wrote different weights"
 
 # The same run again: the same bytes.
 timeout 300 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --out "$work/b" > "$work/b.log" 2>&1 || fail "the second run failed"
