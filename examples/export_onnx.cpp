@@ -7,10 +7,11 @@
 //   export_onnx --weights W --out model.onnx --batch 8 --reference data/fer2013-sample
 //       -> also model.input.npy [8, C, H, W] (what the file takes) and model.logits.npy [8, K]
 #include <moodnet/cli/flags.hpp>
+#include <moodnet/core/parallel.hpp>
 #include <moodnet/data/dataset_source.hpp>
 #include <moodnet/io/atomic_file.hpp>
 #include <moodnet/io/onnx_export.hpp>
-#include <moodnet/train/classifier_flags.hpp>
+#include <moodnet/train/classifier_flags.hpp>  // load_classifier, read_options_for, input_views
 
 #include <algorithm>
 #include <cstdio>
@@ -42,14 +43,16 @@ void write_npy(const std::string& path, TensorView<const float> t) {
 
 int main(int argc, char** argv) {
   return cli::guarded_main([&] {
-    train::ClassifierFlags model_flags;
-    std::string out, reference, split;
+    std::string weights, out, reference, split;
+    int threads = 2;
     std::int64_t batch = 0, count = 8;
     bool in_graph = false;
     cli::FlagParser flags("export_onnx",
                           "Writes a weights file as an ONNX model (opset 13) with its class names and normalisation in "
                           "the metadata.");
-    model_flags.add_to(flags);
+    // Not train::ClassifierFlags: its --weights also takes an ensemble, which has no single graph.
+    flags.add("weights", &weights, "weights file (.safetensors) written by a moodnet trainer");
+    flags.add("threads", &threads, "OpenMP threads (for --reference)").range(1, 1024);
     flags.add("out", &out, "the .onnx file to write").non_empty();
     flags.add("batch", &batch, "images per run the file takes: 0 = any (a dynamic batch dimension \"N\")").range(0, 1 << 20);
     flags.add("normalize-in-graph", &in_graph,
@@ -68,7 +71,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     MOODNET_CHECK(!out.empty(), "--out is required (the .onnx file to write)");
-    train::Classifier classifier = model_flags.load();
+    set_num_threads(threads);
+    train::Classifier classifier = train::load_classifier(weights);
     Model<float>& model = classifier.model;
     const io::ModelMetadata& md = classifier.metadata;
     // Reference images first (a bad --reference writes nothing): `count` of the split, evenly spaced

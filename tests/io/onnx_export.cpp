@@ -297,3 +297,29 @@ TEST_CASE("ONNX export writes every layer of a network as opset-13 nodes with it
   CHECK_THROWS_WITH(io::onnx_model_bytes(model, md, {.batch = -1}),
                     Catch::Contains("batch size must be >= 0"));
 }
+
+TEST_CASE("ONNX export of a double model writes its weights rounded to float", "[io][onnx_export]") {
+  using namespace moodnet;
+  Model<double> model(test::small_resnet<double>(1, 7), Shape{1, 12, 12}, 5);
+  io::ModelMetadata md;
+  md.model = "resnet", md.size = {{"w", 8}, {"blocks", 1}}, md.input = Shape{1, 12, 12};
+  const auto graph = onnx_test_parse(onnx_test_string(onnx_test_parse(io::onnx_model_bytes(model, md)), 7));
+  std::size_t checked = 0;
+  for (const auto& t : onnx_test_all(graph, 5)) {
+    const auto tensor = onnx_test_parse(t.bytes);
+    if (onnx_test_string(tensor, 8) != "fc.weight") continue;
+    CHECK(onnx_test_one(tensor, 2).value == 1);  // FLOAT
+    const std::string raw = onnx_test_string(tensor, 9);
+    const auto& p = model.named_parameters().back();
+    REQUIRE(p.name == "fc.bias");
+    const auto& w = model.named_parameters()[model.named_parameters().size() - 2];
+    REQUIRE(raw.size() == static_cast<std::size_t>(w.param->shape.numel()) * sizeof(float));
+    for (std::int64_t i = 0; i < w.param->shape.numel(); ++i) {
+      float f;
+      std::memcpy(&f, raw.data() + i * 4, 4);
+      CHECK(f == static_cast<float>(w.param->value.data()[i]));
+    }
+    ++checked;
+  }
+  CHECK(checked == 1);
+}
