@@ -367,6 +367,8 @@ class Trainer {
     io::load_weights(weights, *model_);
     if (group_) group_->check_same("checkpoint", s.has(kCheckpointKey) ? s.get_string(kCheckpointKey) : weights);
     if (root() && weights != path(kLastWeights)) std::filesystem::rename(weights, path(kLastWeights));  // the pair again
+    std::error_code no_prev;  // a stop after the state's write, before save_state removed it: it pairs nothing now
+    if (root() && weights == path(kLastWeights)) std::filesystem::remove(path(kPrevWeights), no_prev);
     if (s.has("run_id")) run_id_ = s.get_string("run_id");
     schedule_ = load_train_state<float>(s, progress_, *opt_, [this](const TrainProgress& p) { return schedule_for(p); });
     if (ema_ && !s.has("ema.updates"))
