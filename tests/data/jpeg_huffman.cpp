@@ -51,3 +51,16 @@ TEST_CASE("probe_image_file: a JPEG segment skipping past the end is refused, no
   const std::string source = std::string(MOODNET_SOURCE_DIR) + "/tools/fuzz/corpus/image/bad-jpeg-skip-past-end.jpg";
   CHECK_THROWS_WITH(data::probe_image_file(source, "skip.jpg"), Catch::StartsWith("cannot decode 'skip.jpg' as an image"));
 }
+
+// A PGM/PPM header number with more digits than an int holds is refused before stb reads it (found by
+// fuzzing: stb 2.27 overflows a signed int, UBSan), in decode_image and in probe_image_file.
+TEST_CASE("PNM: a header number that overflows an int is refused before stb reads it", "[data][decode]") {
+  const std::string bytes = "P5 2 2 # a comment\n99999999999\n" + std::string(4, '\x07');
+  CHECK_THROWS_WITH(data::decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), "big.pgm", 1),
+                    Catch::Equals("'big.pgm' is corrupt: its PNM maxval has more digits than an int holds"));
+  test::TempDir dir("pnm-overflow");
+  test::write_bytes(dir / "big.pgm", bytes);
+  CHECK_THROWS_WITH(data::probe_image_file(dir / "big.pgm", "big.pgm"), Catch::Contains("its PNM maxval has more digits"));
+  const std::string ok = "P5 2 2 255\n" + std::string(4, '\x07');  // a normal header still decodes
+  CHECK(data::decode_image(reinterpret_cast<const std::uint8_t*>(ok.data()), ok.size(), "ok.pgm", 1).width == 2);
+}

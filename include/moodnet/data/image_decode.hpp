@@ -265,6 +265,31 @@ inline bool check_jpeg_huffman_tables(const std::uint8_t* b, std::size_t size, c
   return false;
 }
 
+// PGM/PPM (P5, P6): the header's width, height and maxval fit an int. stb_image 2.27 reads them
+// into an int digit by digit without a bound (UBSan: signed integer overflow in
+// stbi__pnm_getinteger, found by fuzzing: corpus/image/bad-pnm-huge-maxval.pgm). The header is
+// walked as stb does (whitespace, # comments to the end of the line). Returns false when the
+// bytes end before the third number (probe_image_file then reads on).
+inline bool check_pnm_header(const std::uint8_t* b, std::size_t size, const std::string& name) {
+  if (size < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return true;
+  const auto space = [](std::uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  std::size_t at = 2;
+  for (const char* field : {"width", "height", "maxval"}) {
+    for (;;) {  // whitespace, then a comment line, again
+      while (at < size && space(b[at])) ++at;
+      if (at >= size || b[at] != '#') break;
+      while (at < size && b[at] != '\n' && b[at] != '\r') ++at;
+    }
+    std::int64_t v = 0;
+    for (; at < size && b[at] >= '0' && b[at] <= '9'; ++at) {
+      v = v * 10 + (b[at] - '0');
+      MOODNET_CHECK(v <= 0x7fffffff, "'", name, "' is corrupt: its PNM ", field, " has more digits than an int holds");
+    }
+    if (at >= size) return false;
+  }
+  return true;
+}
+
 // 16-bit PGM/PPM (maxval > 255). stb_image 2.27 copies their big-endian samples without swapping
 // them, so its own 16 -> 8 bit step keeps the LOW byte; we load them as 16 bit and keep the high
 // byte (as stb does for 16-bit PNG). Whether this stb swaps is found once from a 1-pixel file.
@@ -313,6 +338,7 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const std
   int w = 0, h = 0, stored = 0;
   detail::check_bmp_header(bytes, size, name);  // before stb parses it, even for its size
   detail::check_jpeg_huffman_tables(bytes, size, name);
+  detail::check_pnm_header(bytes, size, name);
   if (stbi_info_from_callbacks(&callbacks, &reader, &w, &h, &stored)) {  // the header alone
     MOODNET_CHECK(static_cast<std::int64_t>(w) * h <= kMaxImagePixels, "'", name, "' declares ", w, "x", h, " = ",
                   static_cast<std::int64_t>(w) * h, " pixels, more than the limit of ", kMaxImagePixels,
@@ -393,14 +419,17 @@ inline ImageInfo probe_image_file(const std::filesystem::path& path, const std::
   std::uint8_t head[26] = {};
   const std::size_t got = std::fread(head, 1, sizeof head, f.get());
   detail::check_bmp_header(head, got, name);
-  if (got >= 2 && head[0] == 0xFF && head[1] == 0xD8) {  // a JPEG: its tables up to the frame header, as stbi_info reads them
+  const bool jpeg = got >= 2 && head[0] == 0xFF && head[1] == 0xD8, pnm = got >= 2 && head[0] == 'P';
+  if (jpeg || pnm) {  // a JPEG's tables up to the frame header, a PNM's header numbers, as stbi_info reads them
     std::rewind(f.get());
     std::vector<std::uint8_t> prefix;
     for (std::size_t chunk = std::size_t{1} << 16;; chunk *= 2) {
       const std::size_t old = prefix.size();
       prefix.resize(old + chunk);
       prefix.resize(old + std::fread(prefix.data() + old, 1, chunk, f.get()));
-      if (detail::check_jpeg_huffman_tables(prefix.data(), prefix.size(), name, true) || prefix.size() < old + chunk) break;
+      const bool complete = jpeg ? detail::check_jpeg_huffman_tables(prefix.data(), prefix.size(), name, true)
+                                 : detail::check_pnm_header(prefix.data(), prefix.size(), name);
+      if (complete || prefix.size() < old + chunk) break;
     }
   }
   std::rewind(f.get());
