@@ -2,7 +2,7 @@
 # Builds the libFuzzer programs of tools/fuzz (clang, AddressSanitizer + UBSan) and runs each on its
 # corpus for FUZZ_SECONDS seconds; exits non-zero at the first finding (a crash, a sanitizer report,
 # an exception other than moodnet::Error, a hang over 10 s on one input, more than 2 GB of memory).
-# CI runs it after scripts/test.sh with 15 s per target; a long run is FUZZ_SECONDS=3600 or more.
+# CI runs it after scripts/test.sh with 10 s per target; a long run is FUZZ_SECONDS=3600 or more.
 #   bash scripts/fuzz.sh                           # every target, 20 s each
 #   FUZZ_SECONDS=3600 bash scripts/fuzz.sh image   # one target for an hour
 # Environment: FUZZ_SECONDS (default 20), FUZZ_BUILD (build folder, default build/fuzz), FUZZ_JOBS

@@ -44,6 +44,22 @@ TEST_CASE("JPEG: a Huffman table of more than 256 codes is refused before stb re
                     Catch::Contains("is a corrupt JPEG: its Huffman table at byte "));
 }
 
+// stb takes a run of 0xFF fill bytes before the start-of-image marker (FF FF D8 ... is a JPEG to it),
+// so the check must too (a fourth fuzzing finding, CI 2026-12-01: corpus/image/bad-jpeg-dht-fill-before-soi.jpg).
+TEST_CASE("JPEG: fill bytes before the start-of-image marker do not hide an oversized Huffman table", "[data][decode]") {
+  const std::string bytes = "\xFF\xFF\xFF" + jpeg_with_oversized_dht().substr(1);
+  const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  CHECK_THROWS_WITH(data::decode_image(p, bytes.size(), "fill.jpg", 1), Catch::Contains("lists 272 codes"));
+  test::TempDir dir("jpeg-fill");
+  test::write_bytes(dir / "fill.jpg", bytes);
+  CHECK_THROWS_WITH(data::probe_image_file(dir / "fill.jpg", "fill.jpg"), Catch::Contains("lists 272 codes"));
+  const std::string found = test::read_bytes(std::string(MOODNET_SOURCE_DIR) +
+                                             "/tools/fuzz/corpus/image/bad-jpeg-dht-fill-before-soi.jpg");
+  REQUIRE(found.size() > 100);
+  CHECK_THROWS_WITH(data::decode_image(reinterpret_cast<const std::uint8_t*>(found.data()), found.size(), "found.jpg", 3),
+                    Catch::Contains("is a corrupt JPEG: its Huffman table at byte "));
+}
+
 // probe_image_file's reader remembers the end of the file: a segment length that skips past it
 // (fseek clears the stream's EOF flag) made stb's search for the frame header wait forever (found
 // by fuzzing: libFuzzer's 10 s timeout).

@@ -30,15 +30,17 @@ TEST_CASE("Shipped weights reproduce the documented test accuracy", "[models][sh
   const std::string fer = test::shared_fer2013_dir();
   if (!std::filesystem::is_directory(fer + "/test")) test::skip_test_file("FER-2013 not found at " + fer);
   const data::Dataset priv = data::load_fer2013(fer, data::Split::private_test);
-  const data::Dataset all = data::load_fer2013(fer, data::Split::test);
+  // Public+Private = PublicTest + PrivateTest: each image is evaluated once (the portable build's
+  // slower kernels make a second pass over PrivateTest the longest part of CI's test run).
+  const data::Dataset pub = data::load_fer2013(fer, data::Split::public_test);
   REQUIRE(priv.size() == 3589);
-  REQUIRE(all.size() == 7178);
+  REQUIRE(pub.size() == 3589);
   for (const auto& d : kShipped) {
     INFO(d.file);
     train::Classifier c = train::load_classifier(std::string(MOODNET_SOURCE_DIR) + "/" + d.file);
     const auto p = train::evaluate(c.model, priv, c.norm);
-    const auto a = train::evaluate(c.model, all, c.norm);
+    const auto q = train::evaluate(c.model, pub, c.norm);
     CHECK(std::abs(p.confusion.correct() - d.private_correct) <= kTolerance);
-    CHECK(std::abs(a.confusion.correct() - d.all_correct) <= kTolerance);
+    CHECK(std::abs(p.confusion.correct() + q.confusion.correct() - d.all_correct) <= kTolerance);
   }
 }

@@ -234,9 +234,13 @@ inline void check_png_chunks(const std::uint8_t* b, std::size_t size, const std:
 // before the end-of-image marker.
 inline bool check_jpeg_huffman_tables(const std::uint8_t* b, std::size_t size, const std::string& name,
                                       bool header_only = false) {
-  if (size < 4 || b[0] != 0xFF || b[1] != 0xD8) return true;
+  // stb takes any run of 0xFF fill bytes before the start-of-image marker (FF FF D8 is a JPEG to it)
+  std::size_t soi = 1;
+  if (size < 4 || b[0] != 0xFF) return true;
+  while (soi < size && b[soi] == 0xFF) ++soi;
+  if (soi >= size || b[soi] != 0xD8) return true;
   const auto byte = [&](std::size_t i) -> std::size_t { return i < size ? b[i] : 0; };  // stb reads 0 past the end
-  for (std::size_t at = 2; at + 4 <= size;) {
+  for (std::size_t at = soi + 1; at + 4 <= size;) {
     if (b[at] != 0xFF) {  // inside a scan's entropy-coded data: on to the next marker
       ++at;
       continue;
@@ -419,7 +423,9 @@ inline ImageInfo probe_image_file(const std::filesystem::path& path, const std::
   std::uint8_t head[26] = {};
   const std::size_t got = std::fread(head, 1, sizeof head, f.get());
   detail::check_bmp_header(head, got, name);
-  const bool jpeg = got >= 2 && head[0] == 0xFF && head[1] == 0xD8, pnm = got >= 2 && head[0] == 'P';
+  std::size_t soi = 1;  // stb takes a run of 0xFF fill bytes before a JPEG's start-of-image marker
+  while (soi < got && head[soi] == 0xFF) ++soi;
+  const bool jpeg = got >= 2 && head[0] == 0xFF && (soi == got || head[soi] == 0xD8), pnm = got >= 2 && head[0] == 'P';
   if (jpeg || pnm) {  // a JPEG's tables up to the frame header, a PNM's header numbers, as stbi_info reads them
     std::rewind(f.get());
     std::vector<std::uint8_t> prefix;
