@@ -2,10 +2,14 @@
 # Builds the libFuzzer programs of tools/fuzz (clang, AddressSanitizer + UBSan) and runs each on its
 # corpus for FUZZ_SECONDS seconds; exits non-zero at the first finding (a crash, a sanitizer report,
 # an exception other than moodnet::Error, a hang over 10 s on one input, more than 2 GB of memory).
-# CI runs it after scripts/test.sh with 10 s per target; a long run is FUZZ_SECONDS=3600 or more.
-#   bash scripts/fuzz.sh                           # every target, 20 s each
-#   FUZZ_SECONDS=3600 bash scripts/fuzz.sh image   # one target for an hour
-# Environment: FUZZ_SECONDS (default 20), FUZZ_BUILD (build folder, default build/fuzz), FUZZ_JOBS
+# A run for a time explores new inputs each time (libFuzzer's seed comes from the clock); a run with
+# FUZZ_RUNS and FUZZ_SEED is the same every time: CI runs it after scripts/test.sh (a fixed 20,000
+# inputs per target from seed 1, so a CI verdict never depends on luck), exploration is a long run.
+#   bash scripts/fuzz.sh                               # every target, 20 s each
+#   FUZZ_SECONDS=3600 bash scripts/fuzz.sh image       # one target for an hour
+#   FUZZ_RUNS=20000 FUZZ_SEED=1 bash scripts/fuzz.sh   # what CI runs: reproducible
+# Environment: FUZZ_SECONDS (default 20), FUZZ_RUNS (inputs per target instead of a time),
+# FUZZ_SEED (libFuzzer's -seed), FUZZ_BUILD (build folder, default build/fuzz), FUZZ_JOBS
 # (build jobs, default nproc). New inputs libFuzzer finds go to $FUZZ_BUILD/corpus/<target>/ (kept
 # between runs, never committed); a finding is written to $FUZZ_BUILD/findings/<target>/crash-*
 # (or leak-*, timeout-*, oom-*): reproduce it with `$FUZZ_BUILD/tools/fuzz/fuzz_<target> FILE`, fix
@@ -17,6 +21,10 @@ bash scripts/setup.sh
 
 build=${FUZZ_BUILD:-build/fuzz}
 seconds=${FUZZ_SECONDS:-20}
+limit=(-max_total_time="$seconds")
+what="$seconds s"
+if [[ -n ${FUZZ_RUNS:-} ]]; then limit=(-runs="$FUZZ_RUNS"); what="$FUZZ_RUNS inputs"; fi
+if [[ -n ${FUZZ_SEED:-} ]]; then limit+=(-seed="$FUZZ_SEED"); what+=" from seed $FUZZ_SEED"; fi
 all=(json safetensors training_state fer_csv idx image)
 if (($#)); then targets=("$@"); else targets=("${all[@]}"); fi
 
@@ -34,9 +42,9 @@ for t in "${targets[@]}"; do
   findings="$build/findings/$t"
   mkdir -p "$work" "$findings"
   log="$build/fuzz_$t.log"
-  echo "== fuzz_$t: $seconds s on $seeds"
+  echo "== fuzz_$t: $what on $seeds"
   set +e
-  "$build/tools/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  "$build/tools/fuzz/fuzz_$t" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$findings/" "$work" "$seeds" > "$log" 2>&1
   rc=$?
   set -e

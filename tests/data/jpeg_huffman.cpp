@@ -60,9 +60,9 @@ TEST_CASE("JPEG: fill bytes before the start-of-image marker do not hide an over
                     Catch::Contains("is a corrupt JPEG: its Huffman table at byte "));
 }
 
-// probe_image_file's reader remembers the end of the file: a segment length that skips past it
-// (fseek clears the stream's EOF flag) made stb's search for the frame header wait forever (found
-// by fuzzing: libFuzzer's 10 s timeout).
+// A segment length that skips past the end of the file (fseek clears the stream's EOF flag) made
+// stb's search for the frame header wait forever when probe_image_file read through a FILE (found by
+// fuzzing: libFuzzer's 10 s timeout); the probe now parses a prefix in memory, and must still refuse it.
 TEST_CASE("probe_image_file: a JPEG segment skipping past the end is refused, not waited on", "[data][decode]") {
   const std::string source = std::string(MOODNET_SOURCE_DIR) + "/tools/fuzz/corpus/image/bad-jpeg-skip-past-end.jpg";
   CHECK_THROWS_WITH(data::probe_image_file(source, "skip.jpg"), Catch::StartsWith("cannot decode 'skip.jpg' as an image"));
@@ -79,4 +79,25 @@ TEST_CASE("PNM: a header number that overflows an int is refused before stb read
   CHECK_THROWS_WITH(data::probe_image_file(dir / "big.pgm", "big.pgm"), Catch::Contains("its PNM maxval has more digits"));
   const std::string ok = "P5 2 2 255\n" + std::string(4, '\x07');  // a normal header still decodes
   CHECK(data::decode_image(reinterpret_cast<const std::uint8_t*>(ok.data()), ok.size(), "ok.pgm", 1).width == 2);
+}
+
+// stb tries its formats in turn and, reading through callbacks, rewinds only to the start of its last
+// 128-byte block: a JPEG whose header search read past the first block and failed handed the PNM
+// reader a block from the middle of the file, whose "P5 9999999999999" overflowed an int (UBSan,
+// found by fuzzing in CI, 2026-12-01). Headers are parsed from memory now, where a rewind is exact.
+TEST_CASE("image headers: a failed JPEG header does not hand the PNM reader the middle of the file", "[data][decode]") {
+  const std::string source = std::string(MOODNET_SOURCE_DIR) + "/tools/fuzz/corpus/image/bad-jpeg-header-then-pnm.jpg";
+  const auto bytes = data::read_file_bytes(source);
+  CHECK_THROWS_WITH(data::decode_image(bytes.data(), bytes.size(), "mixed.jpg", 1),
+                    Catch::StartsWith("cannot decode 'mixed.jpg' as an image"));
+  CHECK_THROWS_WITH(data::probe_image_file(source, "mixed.jpg"), Catch::StartsWith("cannot decode 'mixed.jpg' as an image"));
+}
+
+// A JPEG may start with a few 0xFF fill bytes; a long run is refused (stb's test for a JPEG reads the
+// whole run, and past its first block a failed test would hand the next format the wrong bytes).
+TEST_CASE("image headers: a run of more than 64 leading 0xFF bytes is refused", "[data][decode]") {
+  const std::string bytes = std::string(100, '\xFF') + "P5 2 2 255\n" + std::string(4, '\x07');
+  CHECK_THROWS_WITH(data::decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), "ff.jpg", 1),
+                    Catch::Equals("'ff.jpg' is corrupt: it starts with 100 0xFF bytes (a JPEG has at most 64 fill "
+                                  "bytes before its start marker here)"));
 }

@@ -25,6 +25,7 @@
 
 #include "moodnet/core/error.hpp"
 #include "moodnet/data/convert.hpp"
+#include "moodnet/data/memory_budget.hpp"
 
 namespace moodnet::data::detail {
 // stb_image's internal assertions become exceptions: a corrupt file must never abort the program.
@@ -294,14 +295,29 @@ inline bool check_pnm_header(const std::uint8_t* b, std::size_t size, const std:
   return true;
 }
 
+// stb_image tries its formats one after another, rewinding between tries; reading through
+// callbacks, a rewind only goes back to the start of its last 128-byte block, so a try that read
+// further and failed hands the next format a block from the middle of the file (a JPEG's header
+// failing after 128 bytes made the PNM reader parse digits found there and overflow an int:
+// UBSan in stbi__pnm_getinteger, found by fuzzing, corpus/image/bad-jpeg-header-then-pnm.jpg).
+// So every header is parsed from memory (stbi_info_from_memory, whose rewind is exact), and the
+// decoding pass through callbacks only follows a header that parsed: every format's test then
+// reads less than one block, except JPEG's, which reads any run of 0xFF fill bytes before the
+// start-of-image marker; a run longer than kMaxJpegFill is refused (encoders write none).
+inline constexpr std::size_t kMaxJpegFill = 64;
+inline void check_leading_fill(const std::uint8_t* b, std::size_t size, const std::string& name) {
+  std::size_t run = 0;
+  while (run < size && b[run] == 0xFF) ++run;
+  MOODNET_CHECK(run <= kMaxJpegFill + 1, "'", name, "' is corrupt: it starts with ", run,
+                " 0xFF bytes (a JPEG has at most ", kMaxJpegFill, " fill bytes before its start marker here)");
+}
+
 // 16-bit PGM/PPM (maxval > 255). stb_image 2.27 copies their big-endian samples without swapping
 // them, so its own 16 -> 8 bit step keeps the LOW byte; we load them as 16 bit and keep the high
 // byte (as stb does for 16-bit PNG). Whether this stb swaps is found once from a 1-pixel file.
 inline bool is_pnm16(const std::uint8_t* bytes, std::size_t size) {
   if (size < 3 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return false;
-  StbReader r{bytes, size};
-  const stbi_io_callbacks cb{&StbReader::read, &StbReader::skip, &StbReader::eof};
-  return stbi_is_16_bit_from_callbacks(&cb, &r) != 0;
+  return stbi_is_16_bit_from_memory(bytes, static_cast<int>(size)) != 0;
 }
 inline bool stb_swaps_pnm16() {
   static const bool swaps = [] {
@@ -340,16 +356,23 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const std
   detail::StbReader reader{bytes, size};
   const stbi_io_callbacks callbacks{&detail::StbReader::read, &detail::StbReader::skip, &detail::StbReader::eof};
   int w = 0, h = 0, stored = 0;
+  detail::check_leading_fill(bytes, size, name);
   detail::check_bmp_header(bytes, size, name);  // before stb parses it, even for its size
   detail::check_jpeg_huffman_tables(bytes, size, name);
   detail::check_pnm_header(bytes, size, name);
-  if (stbi_info_from_callbacks(&callbacks, &reader, &w, &h, &stored)) {  // the header alone
-    MOODNET_CHECK(static_cast<std::int64_t>(w) * h <= kMaxImagePixels, "'", name, "' declares ", w, "x", h, " = ",
-                  static_cast<std::int64_t>(w) * h, " pixels, more than the limit of ", kMaxImagePixels,
-                  " (2^25) moodnet decodes");
-  }  // else: the decoder below names what is wrong with the file
+  if (!stbi_info_from_memory(bytes, static_cast<int>(size), &w, &h, &stored)) {  // the header alone
+    const char* why = stbi_failure_reason();
+    fail("cannot decode '", name, "' as an image (", kImageFormats, "): ", why ? why : "unknown format");
+  }
+  MOODNET_CHECK(static_cast<std::int64_t>(w) * h <= kMaxImagePixels, "'", name, "' declares ", w, "x", h, " = ",
+                static_cast<std::int64_t>(w) * h, " pixels, more than the limit of ", kMaxImagePixels,
+                " (2^25) moodnet decodes");
+  // What this decode holds at its peak (stb's interleaved pixels and JPEG component buffers, the
+  // planar copy, the file), reserved from the loading threads' shared budget (data/memory_budget.hpp).
+  const int out_channels = channels != 0 ? channels : stored <= 2 ? 1 : 3;
+  const DecodeReservation reservation(static_cast<std::uint64_t>(w) * static_cast<std::uint64_t>(h) *
+                                          static_cast<std::uint64_t>(2 * stored + out_channels) + size);
   detail::check_png_chunks(bytes, size, name);
-  reader = detail::StbReader{bytes, size};
   std::unique_ptr<stbi_uc, void (*)(void*)> px(nullptr, &stbi_image_free);
   if (detail::is_pnm16(bytes, size)) {
     px.reset(detail::load_pnm16_as_8bit(&callbacks, &reader, &w, &h, &stored));
@@ -366,7 +389,7 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const std
   Image img;
   img.width = w;
   img.height = h;
-  img.channels = channels != 0 ? channels : stored <= 2 ? 1 : 3;
+  img.channels = out_channels;
   const std::size_t n = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
   img.pixels.resize(n * static_cast<std::size_t>(img.channels));
   std::uint8_t* out = img.pixels.data();
@@ -392,8 +415,8 @@ inline Image load_image(const std::filesystem::path& path, int channels) {
 }
 inline GrayImage load_gray(const std::filesystem::path& path) { return load_image(path, 1); }
 
-// The size and colour of an image file from its header alone (stb reads only what it needs through
-// a file-backed reader, so probing a folder of large photos costs little I/O). Throws
+// The size and colour of an image file from its header alone (read from the file's first 64 KiB, more
+// only while they hold no complete header: probing a folder of large photos costs little I/O). Throws
 // moodnet::Error naming `name` when the file cannot be opened or is not an image stb can read.
 inline ImageInfo probe_image_file(const std::filesystem::path& path, const std::string& name) {
   std::error_code ec;
@@ -405,47 +428,33 @@ inline ImageInfo probe_image_file(const std::filesystem::path& path, const std::
   MOODNET_CHECK(std::filesystem::file_size(path, ec) != 0 || ec, "'", name, "' is empty (0 bytes)");
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) fail("cannot open '", name, "': ", std::error_code(errno, std::generic_category()).message());
-  // End of file is remembered, not asked of feof(): a skip (fseek) after the end clears the stream's
-  // EOF flag, and stb, which reads no more once a read came back empty, then waited forever for
-  // the end in a JPEG's padding loop (found by fuzzing: corpus/image/bad-jpeg-skip-past-end.jpg).
-  struct FileReader {
-    std::FILE* f;
-    bool ended = false;
-    static int read(void* user, char* out, int n) {
-      auto* r = static_cast<FileReader*>(user);
-      const std::size_t k = std::fread(out, 1, static_cast<std::size_t>(n), r->f);
-      if (k < static_cast<std::size_t>(n)) r->ended = true;
-      return static_cast<int>(k);
-    }
-    static void skip(void* user, int n) { std::fseek(static_cast<FileReader*>(user)->f, n, SEEK_CUR); }
-    static int eof(void* user) { return static_cast<FileReader*>(user)->ended ? 1 : 0; }
-  };
-  std::uint8_t head[26] = {};
-  const std::size_t got = std::fread(head, 1, sizeof head, f.get());
-  detail::check_bmp_header(head, got, name);
-  std::size_t soi = 1;  // stb takes a run of 0xFF fill bytes before a JPEG's start-of-image marker
-  while (soi < got && head[soi] == 0xFF) ++soi;
-  const bool jpeg = got >= 2 && head[0] == 0xFF && (soi == got || head[soi] == 0xD8), pnm = got >= 2 && head[0] == 'P';
-  if (jpeg || pnm) {  // a JPEG's tables up to the frame header, a PNM's header numbers, as stbi_info reads them
-    std::rewind(f.get());
-    std::vector<std::uint8_t> prefix;
-    for (std::size_t chunk = std::size_t{1} << 16;; chunk *= 2) {
-      const std::size_t old = prefix.size();
-      prefix.resize(old + chunk);
-      prefix.resize(old + std::fread(prefix.data() + old, 1, chunk, f.get()));
-      const bool complete = jpeg ? detail::check_jpeg_huffman_tables(prefix.data(), prefix.size(), name, true)
-                                 : detail::check_pnm_header(prefix.data(), prefix.size(), name);
-      if (complete || prefix.size() < old + chunk) break;
-    }
-  }
-  std::rewind(f.get());
-  const stbi_io_callbacks callbacks{&FileReader::read, &FileReader::skip, &FileReader::eof};
+  // The header is parsed from a prefix of the file in memory (see check_leading_fill for why not
+  // through callbacks): 64 KiB, doubled until stb reads a header from it or the file has no more
+  // (a JPEG's tables or a Radiance header's text may be long). The checks decode_image makes on
+  // headers come first, on the same prefix: a JPEG's tables up to the frame header, a PNM's numbers.
+  std::vector<std::uint8_t> prefix;
   ImageInfo info;
   int stored = 0;
-  FileReader reader{f.get()};
-  if (!stbi_info_from_callbacks(&callbacks, &reader, &info.width, &info.height, &stored)) {
-    const char* why = stbi_failure_reason();
-    fail("cannot decode '", name, "' as an image (", kImageFormats, "): ", why ? why : "unknown format");
+  for (std::size_t chunk = std::size_t{1} << 16;; chunk *= 2) {
+    const std::size_t old = prefix.size();
+    prefix.resize(old + chunk);
+    prefix.resize(old + std::fread(prefix.data() + old, 1, chunk, f.get()));
+    MOODNET_CHECK(!std::ferror(f.get()), "read error on '", name, "'");
+    const bool whole = prefix.size() < old + chunk;
+    const std::uint8_t* b = prefix.data();
+    detail::check_leading_fill(b, prefix.size(), name);
+    detail::check_bmp_header(b, prefix.size(), name);
+    const bool jpeg_done = detail::check_jpeg_huffman_tables(b, prefix.size(), name, true);
+    const bool pnm_done = detail::check_pnm_header(b, prefix.size(), name);
+    if ((jpeg_done && pnm_done) || whole) {
+      if (stbi_info_from_memory(b, static_cast<int>(prefix.size()), &info.width, &info.height, &stored)) break;
+      if (whole) {
+        const char* why = stbi_failure_reason();
+        fail("cannot decode '", name, "' as an image (", kImageFormats, "): ", why ? why : "unknown format");
+      }
+    }
+    MOODNET_CHECK(prefix.size() < kMaxImageFileBytes, "'", name, "' has no image header stb can read in its first ",
+                  prefix.size(), " bytes");
   }
   MOODNET_CHECK(info.width > 0 && info.height > 0 && stored >= 1 && stored <= 4, "'", name, "' has unsupported size ",
                 info.width, "x", info.height, " with ", stored, " channels");

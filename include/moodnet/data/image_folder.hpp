@@ -46,6 +46,9 @@ struct FolderOptions {
   // image that differs).
   int height = 0, width = 0;
   ResizeMode resize = ResizeMode::crop;  // aspect rule for images of another size
+  // Most bytes the parallel decodes hold at once (0 = default_decode_budget_bytes(): an eighth of
+  // physical memory, 256 MiB to 4 GiB; data/memory_budget.hpp).
+  std::uint64_t decode_budget_bytes = 0;
 };
 
 // Decodes one image file into `shape` (channels, then size by `mode`); returns true when it was
@@ -192,7 +195,7 @@ inline Dataset load_image_folder_impl(const std::filesystem::path& root, const s
   decode_items(d, options.bad_items, io_threads(), [&](std::int64_t i, std::uint8_t* out) {
     const auto& it = items[static_cast<std::size_t>(i)];
     return load_image_as(it.path, it.path.string(), shape, options.resize, out);
-  });
+  }, options.decode_budget_bytes);
   if (options.warn) warn_skipped(d.report);
   return d;
 }

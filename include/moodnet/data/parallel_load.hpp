@@ -12,6 +12,7 @@
 
 #include "moodnet/core/parallel.hpp"
 #include "moodnet/data/dataset.hpp"
+#include "moodnet/data/memory_budget.hpp"
 
 namespace moodnet::data::detail {
 
@@ -22,10 +23,13 @@ inline int io_threads() { return std::max(num_threads(), 8); }
 
 // produce(i, out) writes the C*H*W pixels of item i (d.shape()) into out and returns true when the source
 // had to be resized; it throws moodnet::Error (naming the item) when the item is bad. `threads`
-// run the items (dynamic schedule); results do not depend on the count.
+// run the items (dynamic schedule); results do not depend on the count. The image decodes of all
+// threads together hold at most `budget_bytes` (0 = default_decode_budget_bytes(); memory_budget.hpp).
 template <class Produce>
-inline void decode_items(Dataset& d, BadItemPolicy policy, int threads, Produce&& produce) {
+inline void decode_items(Dataset& d, BadItemPolicy policy, int threads, Produce&& produce,
+                         std::uint64_t budget_bytes = 0) {
   const auto t0 = std::chrono::steady_clock::now();
+  MemoryBudget budget(budget_bytes != 0 ? budget_bytes : default_decode_budget_bytes());
   const std::int64_t n = d.size(), m = d.image_numel();
   const ImageShape shape = d.shape();
   std::vector<std::string> errors(static_cast<std::size_t>(n));
@@ -33,6 +37,7 @@ inline void decode_items(Dataset& d, BadItemPolicy policy, int threads, Produce&
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 64)
   for (std::int64_t i = 0; i < n; ++i) {
     try {
+      const DecodeBudgetScope scope(&budget);
       resized[static_cast<std::size_t>(i)] = produce(i, d.images.data() + i * m) ? 1 : 0;
     } catch (const std::exception& e) {
       errors[static_cast<std::size_t>(i)] = e.what();
