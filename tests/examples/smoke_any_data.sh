@@ -162,7 +162,7 @@ grep -q "IDX files" "$work/i.log" || fail "the log does not say IDX"
   || fail "predict does not use the IDX model's class names"
 "$bin/evaluate" --weights "$work/i/best.safetensors" --data "$work/idx" | grep -q "Got [0-9]* / 12 correct" \
   || fail "evaluate on IDX t10k"
-if "$bin/train" --help | grep -q "gzip: yes"; then
+if COLUMNS=1000 "$bin/train" --help | grep -q "gzip: yes"; then  # wide: --help wraps at the terminal width
   "$bin/train" "${idx[@]}" --data "$work/idxgz" --class-names nw,ne,sw,se --max-steps 5 --out "$work/g" > "$work/g1.log" 2>&1 \
     || { cat "$work/g1.log"; fail "first half on gzipped IDX failed"; }
   "$bin/train" "${idx[@]}" --data "$work/idxgz" --class-names nw,ne,sw,se --resume --out "$work/g" > "$work/g2.log" 2>&1 \

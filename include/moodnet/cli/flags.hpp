@@ -31,6 +31,7 @@
 #include <variant>
 #include <vector>
 
+#include "moodnet/cli/terminal.hpp"
 #include "moodnet/cli/version.hpp"
 #include "moodnet/core/duration.hpp"
 #include "moodnet/core/error.hpp"
@@ -341,11 +342,20 @@ class FlagParser {
     f->set_ = was_set;
   }
 
-  // "usage: prog [flags] <data-dir>", the summary, then one aligned line per flag with its type,
-  // default and allowed range.
-  std::string help() const {
+  // "usage: prog [flags] <data-dir>", the summary, then one aligned entry per flag with its type,
+  // default and allowed range, for a terminal `columns` wide: the summary and each description wrap
+  // at spaces, a description's lines aligned under its column. When that column would be narrower
+  // than kMinHelpColumn, each description goes on the lines under its flag, indented by 6, instead.
+  // help() without a width: the terminal's ($COLUMNS, else the window size of stdout, else 80).
+  static constexpr std::size_t kMinHelpColumn = 24;
+  std::string help() const { return help(terminal_columns(stdout)); }
+  std::string help(int columns) const {
+    const std::size_t cols = columns > 0 ? static_cast<std::size_t>(columns) : 80;
     std::string out = "usage: " + program_ + " [flags]" + (positional_usage_.empty() ? "" : " " + positional_usage_) + "\n";
-    if (!summary_.empty()) out += "\n" + summary_ + "\n";
+    if (!summary_.empty()) {
+      out += "\n";
+      for (const std::string& line : wrap_words(summary_, cols)) out += line + "\n";
+    }
     out += "\nflags:\n";
     std::vector<std::pair<std::string, std::string>> rows;
     for (const Flag& f : flags_) {
@@ -359,7 +369,14 @@ class FlagParser {
     rows.emplace_back("--version", "show moodnet's version, the compiler and the compiled code paths, and exit");
     std::size_t w = 0;
     for (const auto& r : rows) w = std::max(w, r.first.size());
-    for (const auto& [l, r] : rows) out += "  " + l + std::string(w - l.size() + 3, ' ') + r + "\n";
+    const std::size_t column = 2 + w + 3;  // where the descriptions start
+    const bool stacked = cols < column + kMinHelpColumn;
+    const std::size_t indent = stacked ? 6 : column;
+    for (const auto& [l, r] : rows) {
+      const std::vector<std::string> lines = wrap_words(r, cols > indent ? cols - indent : 1);
+      out += "  " + l + (stacked ? "\n" + std::string(indent, ' ') : std::string(w - l.size() + 3, ' ')) + lines[0] + "\n";
+      for (std::size_t i = 1; i < lines.size(); ++i) out += std::string(indent, ' ') + lines[i] + "\n";
+    }
     return out;
   }
 

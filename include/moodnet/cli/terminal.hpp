@@ -2,13 +2,16 @@
 // What the programs need to know about the terminal they print to: whether a stream is one (so a
 // '\r' redraw is seen as a moving line rather than logged as noise) and how many columns it has
 // (so a redrawn line never wraps: a wrapped line cannot be redrawn in place, each redraw would
-// leave a row behind).
+// leave a row behind; and --help's descriptions wrap under their own column, wrap_words).
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace moodnet::cli {
 
@@ -34,6 +37,26 @@ inline std::string fit_to_columns(std::string s, int columns) {
   const std::size_t room = columns > 1 ? static_cast<std::size_t>(columns - 1) : 1;
   if (s.size() > room) s.resize(room);
   return s;
+}
+
+// `text` as lines of at most `width` characters, broken at spaces (runs of spaces collapse; a word
+// longer than `width` gets a line of its own rather than being cut). Never an empty list.
+inline std::vector<std::string> wrap_words(std::string_view text, std::size_t width) {
+  std::vector<std::string> lines(1);
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == ' ') {
+      ++i;
+      continue;
+    }
+    const std::size_t end = std::min(text.find(' ', i), text.size());
+    const std::string_view word = text.substr(i, end - i);
+    if (!lines.back().empty() && lines.back().size() + 1 + word.size() > width) lines.emplace_back();
+    if (!lines.back().empty()) lines.back() += ' ';
+    lines.back() += word;
+    i = end;
+  }
+  return lines;
 }
 
 }  // namespace moodnet::cli
