@@ -8,6 +8,7 @@
 // With several weights files (train/ensemble.hpp) the report is the ensemble's, plus one line with
 // each member's own accuracy; the data are read as the first file says (the members share classes
 // and image shape; each normalises and crops as its own metadata says).
+#include <moodnet/cli/data_folders.hpp>
 #include <moodnet/cli/flags.hpp>
 #include <moodnet/data/dataset_source.hpp>
 #include <moodnet/io/atomic_file.hpp>
@@ -16,7 +17,7 @@
 #include <moodnet/train/ensemble.hpp>
 #include <moodnet/train/evaluate.hpp>
 #include <moodnet/train/metrics.hpp>
-#include <moodnet/train/plot.hpp>
+#include <moodnet/report.hpp>  // confusion-matrix PNG (train/plot.hpp)
 
 #include <cstdio>
 #include <filesystem>
@@ -50,7 +51,10 @@ int main(int argc, char** argv) {
     }
     train::Ensemble models = model_flags.load_ensemble();
     const io::ModelMetadata& md = models.metadata();
-    const data::DatasetSource source = data::find_dataset(data_dir);
+    if (data_dir.empty() && data::resolve_data_dir({}, cli::program_data_folders()).is_sample)
+      std::cerr << "notice: FER-2013 not found (--data, $" << data::kDataEnvVar
+                << ", ../shared/fer2013, ./data/fer2013): evaluating on the small bundled sample\n";
+    const data::DatasetSource source = data::find_dataset(data_dir, "--data", cli::program_data_folders());
     if (split.empty()) split = source.is_fer2013() ? "private" : source.has_split("test") ? "test" : source.splits.front();
     const data::Dataset d = data::load_split(source, split, train::read_options_for(md));
     if (d.class_names != md.class_names)  // the readers check this; a safeguard for the confusion matrix

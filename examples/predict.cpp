@@ -32,10 +32,9 @@
 #include <moodnet/io/atomic_file.hpp>
 #include <moodnet/io/json.hpp>
 #include <moodnet/io/safetensors.hpp>
-#include <moodnet/train/annotate.hpp>
+#include <moodnet/report.hpp>  // --annotate: boxes and moods drawn, written as PNG
 #include <moodnet/train/classifier_flags.hpp>
 #include <moodnet/train/ensemble.hpp>
-#include <moodnet/train/png.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include <moodnet/train/train_cli.hpp>
+#include <moodnet/cli.hpp>  // the trainers' command lines and loop (train/train_cli.hpp)
 
 #if defined(MOODNET_WITH_MPI)
 #include <moodnet/distributed/mpi_training_group.hpp>

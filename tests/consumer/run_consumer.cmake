@@ -1,5 +1,6 @@
 # Installs moodnet from MOODNET_BUILD_DIR into WORK_DIR/prefix, then configures, builds and runs the
-# consumer project against that prefix. Any failing step fails the test.
+# consumer project against that prefix (its two programs: the library's umbrella header with the
+# programs' headers shadowed, and moodnet/report.hpp). Any failing step fails the test.
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run)
   execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc)
@@ -12,3 +13,4 @@ run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build
     -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_BUILD_TYPE=Release)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/consumer)
+run(${WORK_DIR}/build/consumer_report)

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <iostream>
+#include <sstream>
 
 #include "moodnet/data/normalize.hpp"
 #include "support.hpp"
@@ -92,6 +94,13 @@ TEST_CASE("resolve_data_dir: --data, then $MOODNET_DATA, then default folders, t
     auto loc = resolve_data_dir();
     CHECK(loc.is_sample);
     CHECK(loc.source == "sample");
+    // ../shared/fer2013 (this project's layout) only when the caller lists it, as the programs do.
+    std::filesystem::create_directories(tmp / "shared/fer2013/train");
+    std::filesystem::create_directories(tmp / "shared/fer2013/test");
+    CHECK(resolve_data_dir().is_sample);
+    loc = resolve_data_dir({}, {"../shared/fer2013", "data/fer2013"});
+    CHECK(loc.source == "default");
+    CHECK(loc.path == std::filesystem::path("../shared/fer2013"));
     // ./data/fer2013 is found before the sample.
     std::filesystem::create_directories(tmp / "work/data/fer2013/train");
     std::filesystem::create_directories(tmp / "work/data/fer2013/test");
@@ -100,4 +109,39 @@ TEST_CASE("resolve_data_dir: --data, then $MOODNET_DATA, then default folders, t
     CHECK(loc.source == "default");
     CHECK(loc.path == std::filesystem::path("data/fer2013"));
   }
+}
+
+TEST_CASE("the data readers print nothing on their own: the sample and skipped items are the caller's to tell",
+          "[data][sample]") {
+  test::TempDir tmp;
+  ScopedEnv no_env(kDataEnvVar, nullptr);
+  std::filesystem::create_directories(tmp / "work");
+  test::write_bytes(tmp / "folder/happy/a.pgm", test::pgm48(1));
+  test::write_bytes(tmp / "folder/happy/b.pgm", "not an image");
+  test::write_bytes(tmp / "folder/sad/c.pgm", test::pgm48(2));
+  std::ostringstream captured;
+  std::streambuf* const old = std::cerr.rdbuf(captured.rdbuf());
+  DataLocation loc;
+  Dataset d;
+  {
+    ScopedCwd cwd(tmp / "work");
+    loc = resolve_data_dir();
+  }
+  FolderOptions fo;
+  fo.bad_items = BadItemPolicy::skip;
+  try {
+    d = load_image_folder(tmp / "folder", "", fo);
+  } catch (...) {
+    std::cerr.rdbuf(old);
+    throw;
+  }
+  std::cerr.rdbuf(old);
+  CHECK(loc.is_sample);
+  CHECK(d.size() == 2);
+  REQUIRE(d.report.skipped.size() == 1);
+  CHECK(captured.str().empty());
+  // The caller prints the report where it wants.
+  std::ostringstream log;
+  warn_skipped(d.report, log);
+  CHECK_THAT(log.str(), Catch::Contains("b.pgm: ") && Catch::Contains("1 bad item(s) skipped"));
 }

@@ -31,7 +31,8 @@ inline constexpr int kImageSize = kFer2013Shape.height;
 inline constexpr std::int64_t kImagePixels = kFer2013Shape.numel();
 
 // What to do with an item that cannot be read (unreadable/corrupt image, bad CSV row):
-// strict throws moodnet::Error naming it; skip warns on stderr, leaves it out and reports it.
+// strict throws moodnet::Error naming it; skip leaves it out and reports it (Dataset::report; the
+// readers print nothing unless asked: their `warn` option, or warn_skipped).
 enum class BadItemPolicy { strict, skip };
 
 struct SkippedItem {
@@ -48,14 +49,14 @@ struct LoadReport {
   double seconds = 0;                 // wall time of the load
 };
 
-// Prints the skipped items and warnings of a report to stderr (at most `max_lines` of each).
-inline void warn_skipped(const LoadReport& r, std::size_t max_lines = 20) {
+// Prints the skipped items and warnings of a report to `out` (at most `max_lines` of each).
+inline void warn_skipped(const LoadReport& r, std::ostream& out, std::size_t max_lines = 20) {
   for (std::size_t i = 0; i < r.skipped.size() && i < max_lines; ++i)
-    std::cerr << "moodnet: warning: skipped " << r.skipped[i].key << ": " << r.skipped[i].reason << "\n";
-  if (r.skipped.size() > max_lines) std::cerr << "moodnet: warning: ... and " << r.skipped.size() - max_lines << " more\n";
+    out << "moodnet: warning: skipped " << r.skipped[i].key << ": " << r.skipped[i].reason << "\n";
+  if (r.skipped.size() > max_lines) out << "moodnet: warning: ... and " << r.skipped.size() - max_lines << " more\n";
   if (!r.skipped.empty())
-    std::cerr << "moodnet: warning: " << r.skipped.size() << " bad item(s) skipped while loading " << r.source << "\n";
-  for (const auto& w : r.warnings) std::cerr << "moodnet: warning: " << w << "\n";
+    out << "moodnet: warning: " << r.skipped.size() << " bad item(s) skipped while loading " << r.source << "\n";
+  for (const auto& w : r.warnings) out << "moodnet: warning: " << w << "\n";
 }
 
 struct Dataset {

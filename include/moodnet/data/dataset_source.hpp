@@ -64,7 +64,7 @@ struct ReadOptions {
   std::vector<std::string> class_names;
   int num_classes = 0;  // IDX without class_names: K (0 = the largest label + 1)
   BadItemPolicy bad_items = BadItemPolicy::strict;
-  bool warn = true;
+  bool warn = false;  // also print skipped items to stderr (they are in Dataset::report either way)
 };
 
 namespace detail {
@@ -165,11 +165,13 @@ inline DatasetSource detect_dataset(const std::filesystem::path& path, const std
   return s;
 }
 
-// The dataset a --data flag names (detect_dataset), or with an empty flag FER-2013 where the FER
-// trainers look for it (resolve_data_dir: $MOODNET_DATA, ../shared/fer2013, ./data/fer2013, else
-// the bundled sample with a notice).
-inline DatasetSource find_dataset(const std::string& flag_value, const std::string& what = "--data") {
-  return flag_value.empty() ? detect_dataset(resolve_data_dir().path, what) : detect_dataset(flag_value, what);
+// The dataset a --data flag names (detect_dataset), or with an empty flag FER-2013 where
+// resolve_data_dir finds it ($MOODNET_DATA, `default_folders`, else the bundled sample: see
+// resolve_data_dir to tell the user).
+inline DatasetSource find_dataset(const std::string& flag_value, const std::string& what = "--data",
+                                  const std::vector<std::string>& default_folders = kDefaultDataFolders) {
+  return flag_value.empty() ? detect_dataset(resolve_data_dir({}, default_folders).path, what)
+                            : detect_dataset(flag_value, what);
 }
 
 // Loads split `split` of `source` (one of source.splits; otherwise an error listing them).

@@ -7,11 +7,11 @@
 //   Split::private_test  test/*/PrivateTest_* or Usage PrivateTest         3,589  (headline test)
 //   Split::test          all of test/ or both test usages                  7,178
 //
-// Data lookup order (resolve_data_dir): the --data flag, then $MOODNET_DATA, then the folders
-// ../shared/fer2013 and ./data/fer2013, else the bundled sample data/fer2013-sample (with a notice).
+// Data lookup order (resolve_data_dir): the --data flag, then $MOODNET_DATA, then the default
+// folders (./data/fer2013; the programs put ../shared/fer2013 first, cli/data_folders.hpp), else
+// the bundled sample data/fer2013-sample (DataLocation::is_sample: the caller says so).
 #include <cstdlib>
 #include <filesystem>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -38,7 +38,7 @@ inline const char* split_name(Split s) {
 
 struct LoadOptions {
   BadItemPolicy bad_items = BadItemPolicy::strict;
-  bool warn = true;  // print skipped items to stderr
+  bool warn = false;  // also print skipped items to stderr (they are in Dataset::report either way)
   // The stored shape: FER-2013's own 1x48x48 by default; another shape converts every image
   // (convert.hpp: gray replicated to RGB, resized by `resize`).
   ImageShape shape = kFer2013Shape;
@@ -55,6 +55,8 @@ struct DataLocation {
 };
 
 inline constexpr const char* kDataEnvVar = "MOODNET_DATA";
+// The folders resolve_data_dir tries by default (relative to the working directory).
+inline const std::vector<std::string> kDefaultDataFolders{"data/fer2013"};
 
 namespace detail {
 // A folder with train/ and test/ sub-folders, or a .csv file.
@@ -72,9 +74,11 @@ inline DataLocation located(const std::filesystem::path& p, bool sample, const c
 // Finds the FER-2013 data. A non-empty flag_value (the --data flag) or $MOODNET_DATA must name a
 // dataset folder (with train/ and test/) or a .csv file — otherwise moodnet::Error names it, so a
 // typo never silently trains on something else. Without either, the first existing of
-// ../shared/fer2013 and ./data/fer2013 (relative to the working directory) is used, else the
-// bundled sample (./data/fer2013-sample, or the source tree's copy), with a notice on stderr.
-inline DataLocation resolve_data_dir(const std::string& flag_value = {}) {
+// `default_folders` (relative to the working directory) is used, else the bundled sample
+// (./data/fer2013-sample, or the source tree's copy) with is_sample set: it prints nothing, the
+// caller tells its user (the trainers log a notice, evaluate prints one).
+inline DataLocation resolve_data_dir(const std::string& flag_value = {},
+                                     const std::vector<std::string>& default_folders = kDefaultDataFolders) {
   namespace fs = std::filesystem;
   auto explicit_path = [](const std::string& value, const char* source) {
     MOODNET_CHECK(detail::looks_like_fer2013(value), source, " names '", value,
@@ -83,21 +87,19 @@ inline DataLocation resolve_data_dir(const std::string& flag_value = {}) {
   };
   if (!flag_value.empty()) return explicit_path(flag_value, "--data");
   if (const char* env = std::getenv(kDataEnvVar); env && *env) return explicit_path(env, "$MOODNET_DATA");
-  for (const char* p : {"../shared/fer2013", "data/fer2013"})
+  std::string tried;
+  for (const std::string& p : default_folders) {
     if (detail::looks_like_fer2013(p)) return detail::located(p, false, "default");
+    tried += ", " + p;
+  }
   std::vector<fs::path> samples{"data/fer2013-sample"};
 #ifdef MOODNET_SOURCE_DIR
   samples.emplace_back(fs::path(MOODNET_SOURCE_DIR) / "data" / "fer2013-sample");
 #endif
   for (const auto& p : samples)
-    if (detail::looks_like_fer2013(p)) {
-      std::cerr << "moodnet: notice: FER-2013 not found (--data, $" << kDataEnvVar
-                << ", ../shared/fer2013, ./data/fer2013); using the bundled SAMPLE " << p.string()
-                << " (140 train / 70 test images) — results are not meaningful. See docs/data.md.\n";
-      return detail::located(p, true, "sample");
-    }
+    if (detail::looks_like_fer2013(p)) return detail::located(p, true, "sample");
   fail("FER-2013 not found: pass --data <folder or fer2013.csv>, set $", kDataEnvVar,
-       ", or put it in ../shared/fer2013 or ./data/fer2013 (see docs/data.md)");
+       tried.empty() ? "" : ", or put it in one of " + tried.substr(2), " (see docs/data.md)");
 }
 
 // Loads one split from an image-folder root or a fer2013.csv (see the table above) at

@@ -42,7 +42,7 @@ inline const std::array<std::string_view, 3>& csv_usages() {
 
 struct CsvOptions {
   BadItemPolicy bad_items = BadItemPolicy::strict;
-  bool warn = true;  // print skipped rows to stderr
+  bool warn = false;  // also print skipped rows to stderr (they are in Dataset::report either way)
 };
 
 namespace detail {
@@ -191,7 +191,7 @@ inline Dataset load_fer2013_csv(const std::filesystem::path& path, const std::ve
     detail::parse_pixels(r.pixels, out, file + " line " + std::to_string(r.line));
     return false;
   });
-  if (options.warn) warn_skipped(loaded.report);
+  if (options.warn) warn_skipped(loaded.report, std::cerr);
   return loaded;
 }
 

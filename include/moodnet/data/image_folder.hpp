@@ -37,8 +37,9 @@ struct FolderOptions {
   // When not empty, the class folders must be exactly these names (in this order once sorted
   // alphabetically) — e.g. test/ must have the classes of train/.
   std::vector<std::string> expected_classes;
-  // Print skipped items and warnings to stderr (under BadItemPolicy::skip).
-  bool warn = true;
+  // Also print skipped items and warnings to stderr (under BadItemPolicy::skip); they are in
+  // Dataset::report either way (warn_skipped prints a report to any stream).
+  bool warn = false;
   // Stored channels: 1 (gray; colour files by BT.601 luma), 3 (RGB; gray files replicated), or 0
   // (3 when any image of the split is colour, else 1).
   int channels = 0;
@@ -196,7 +197,7 @@ inline Dataset load_image_folder_impl(const std::filesystem::path& root, const s
     const auto& it = items[static_cast<std::size_t>(i)];
     return load_image_as(it.path, it.path.string(), shape, options.resize, out);
   }, options.decode_budget_bytes);
-  if (options.warn) warn_skipped(d.report);
+  if (options.warn) warn_skipped(d.report, std::cerr);
   return d;
 }
 }  // namespace detail

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "moodnet/cli/data_folders.hpp"
 #include "moodnet/cli/flags.hpp"
 #include "moodnet/data/idx.hpp"
 #include "moodnet/io/training_state.hpp"
@@ -39,6 +40,7 @@ inline TrainConfig default_config(const std::string& model) {
 // Registers every flag of the trainer on `flags`, bound to the fields of `c`.
 inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c) {
   const bool fer_only = c.data.fer2013_only;
+  c.data.default_folders = cli::program_data_folders();  // what --data's help says
   flags.set_positional("", 0, 0);  // the dataset is --data: a stray word is an error, not ignored
   flags.add("data", &c.data.path,
             fer_only ? "FER-2013 folder (train/, test/) or fer2013.csv; default: $MOODNET_DATA, ../shared/fer2013, "

@@ -30,6 +30,9 @@ namespace moodnet::train {
 // What the data flags of a trainer say (train_cli.hpp registers them).
 struct DataConfig {
   std::string path;         // --data: any dataset (data/dataset_source.hpp); "" = FER-2013's lookup
+  // That lookup's folders (data::resolve_data_dir); the programs put ../shared/fer2013 first
+  // (cli/data_folders.hpp).
+  std::vector<std::string> default_folders = data::kDefaultDataFolders;
   std::string validation = "auto";  // public (FER-2013's PublicTest) | train (a slice of train) | auto (the table)
   double val_fraction = 0.1;  // of each class, for a slice of train (validation, and test when there is none)
   int channels = 0;           // 0 = as stored, 1 or 3
@@ -141,8 +144,8 @@ inline TrainData load_fer2013_splits(const DataConfig& c, const data::DataLocati
 inline TrainData load_train_data(const DataConfig& c, std::uint64_t seed, std::ostream& log,
                                  const std::string& program = "train") {
   validate(c);
-  // FER-2013 where the FER trainers look (--data empty: $MOODNET_DATA, ../shared/fer2013, ...).
-  if (c.path.empty()) return detail::load_fer2013_splits(c, data::resolve_data_dir(), seed, log);
+  // FER-2013 where the FER trainers look (--data empty: $MOODNET_DATA, c.default_folders, the sample).
+  if (c.path.empty()) return detail::load_fer2013_splits(c, data::resolve_data_dir({}, c.default_folders), seed, log);
   const data::DatasetSource source = data::detect_dataset(c.path, "--data");
   if (source.is_fer2013())
     return detail::load_fer2013_splits(c, data::resolve_data_dir(c.path), seed, log);
