@@ -1,7 +1,7 @@
 // Evaluates a weights file on a split of any dataset: accuracy, per-class precision/recall/F1 and
 // the confusion matrix, optionally with flip or ten-crop test-time augmentation. The images are read
 // as the model was trained (channels, size, aspect rule, classes: the weights file's metadata).
-//   evaluate --weights W --data ../shared/fer2013 --split private [--tta flip] [--out DIR]
+//   evaluate --weights W --data ../shared/fer2013 --split private [--tta flip] [--out DIR [--worst 16]]
 //   evaluate --weights W --data photos --split test        # photos/train/<class>, photos/test/<class>
 //   evaluate --weights W --data mnist                      # IDX files: test (t10k-*) by default
 //   evaluate --weights A,B --data ../shared/fer2013        # an ensemble: probabilities averaged
@@ -18,6 +18,8 @@
 #include <moodnet/train/evaluate.hpp>
 #include <moodnet/train/metrics.hpp>
 #include <moodnet/report.hpp>  // confusion-matrix PNG (train/plot.hpp)
+#include <moodnet/train/tta_title.hpp>
+#include <moodnet/train/worst_examples.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -30,6 +32,7 @@ int main(int argc, char** argv) {
   return cli::guarded_main([&] {
     train::ClassifierFlags model_flags;
     std::string data_dir, split, tta = "none", out;
+    int worst = 16;
     cli::FlagParser flags("evaluate",
                           "Accuracy, per-class precision/recall/F1 and confusion matrix of a weights file (or of "
                           "an ensemble: --weights a,b,...).");
@@ -42,7 +45,10 @@ int main(int argc, char** argv) {
               "split to evaluate: FER-2013 private (PrivateTest, default), public, test (= Public+Private) or train; "
               "other datasets their split names (default test, or all for a folder without splits)");
     flags.add_choice("tta", &tta, {"none", "flip", "tencrop"}, "test-time augmentation");
-    flags.add("out", &out, "also write confusion.png and confusion.txt into this folder");
+    flags.add("out", &out,
+              "also write confusion.png, confusion.txt and worst_<split>.png (the images of highest loss, with true and "
+              "predicted classes) into this folder");
+    flags.add("worst", &worst, "images in worst_<split>.png (0 = no such file)").range(0, 64);
     flags.set_positional("", 0, 0);  // the dataset is --data: a stray path is an error, not ignored
     flags.parse(argc, argv);
     if (const std::string text = flags.requested_text(); !text.empty()) {  // --help, --version
@@ -85,10 +91,13 @@ int main(int argc, char** argv) {
                 r.confusion.table().c_str());
     if (!out.empty()) {
       std::filesystem::create_directories(out);
-      train::write_confusion_png((std::filesystem::path(out) / "confusion.png").string(), r.confusion,
-                                 (models.size() > 1 ? "ensemble of " + std::to_string(models.size()) : md.model) + " on " + split);
+      const std::string title = train::tta_title(
+          (models.size() > 1 ? "ensemble of " + std::to_string(models.size()) : md.model) + " on " + split, train::parse_tta(tta));
+      train::write_confusion_png((std::filesystem::path(out) / "confusion.png").string(), r.confusion, title);
       io::write_file_atomic((std::filesystem::path(out) / "confusion.txt").string(),
-                            r.confusion.report() + "\n" + r.confusion.table());
+                            title + "\n\n" + r.confusion.report() + "\n" + r.confusion.table());
+      train::write_worst_examples_png((std::filesystem::path(out) / ("worst_" + split + ".png")).string(), d,
+                                      r.probabilities, worst, title);
     }
     return 0;
   });

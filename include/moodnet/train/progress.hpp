@@ -6,8 +6,12 @@
 // then the line is cut; a line that wrapped could not be redrawn and would leave a row per redraw.
 //
 //   ProgressBar bar(std::cout, batches, is_terminal(stdout), "epoch 3/30");
+//   bar.resume_from(batches_before, images_before);  // a resumed epoch: what earlier processes did
 //   for (...) bar.update(i + 1, images_so_far, running_loss, running_acc);
 //   bar.finish();
+// img/s and the time left count only what this process did (rate_since, eta_seconds): a run resumed
+// at batch 440 of 449 that counted the epoch's 28,160 earlier images against its own first second
+// showed 70x the real rate and an ETA of almost nothing.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -22,6 +26,29 @@
 namespace moodnet::train {
 
 using cli::is_terminal;
+
+// Items per second of what this process did: `now` items done, `at_start` of them before it began
+// (a resumed epoch), in `seconds` since it began. 0 before any time passed.
+inline double rate_since(std::int64_t at_start, std::int64_t now, double seconds) {
+  return seconds > 0 ? static_cast<double>(now - at_start) / seconds : 0.0;
+}
+// Seconds left for `total` batches at this process's pace: `done` are done, `done_at_start` of them
+// before it began, and the done_here = done - done_at_start batches took `seconds`:
+//   eta = seconds / done_here x (total - done).   -1 (unknown) before this process finished one.
+inline double eta_seconds(std::int64_t done_at_start, std::int64_t done, std::int64_t total, double seconds) {
+  const std::int64_t here = done - done_at_start;
+  return here > 0 ? seconds / static_cast<double>(here) * static_cast<double>(std::max<std::int64_t>(total - done, 0)) : -1;
+}
+// The wall time a whole epoch takes, from one of which this process trained `batches` of
+// `batches_per_epoch` (a resumed epoch trains only the rest) in `train_seconds` and spent
+// `epoch_seconds` in all (training, then validation and checkpoints, which do not shrink):
+//   epoch_seconds + train_seconds x (batches_per_epoch / batches - 1).
+// The time budget plans the remaining epochs with it. An epoch trained whole is returned as it is.
+inline double whole_epoch_seconds(double epoch_seconds, double train_seconds, std::int64_t batches,
+                                  std::int64_t batches_per_epoch) {
+  if (batches <= 0 || batches >= batches_per_epoch) return epoch_seconds;
+  return epoch_seconds + train_seconds * (static_cast<double>(batches_per_epoch) / static_cast<double>(batches) - 1);
+}
 
 class ProgressBar {
  public:
@@ -40,6 +67,9 @@ class ProgressBar {
   // Where the width of an in-place line comes from; asked at every redraw, so resizing the window
   // is followed. Default: stdout's terminal ($COLUMNS, else TIOCGWINSZ; no limit when neither).
   void set_columns(Columns columns) { columns_ = std::move(columns); }
+  // The epoch resumes after `batches` batches and `images` images that an earlier process trained:
+  // update() still takes the epoch's counts, img/s and the ETA count from here.
+  void resume_from(std::int64_t batches, std::int64_t images) { done_at_start_ = batches, images_at_start_ = images; }
 
   // After `batches_done` batches (1-based count) and `images_done` images; loss and acc (fraction)
   // are running averages over the epoch so far.
@@ -83,8 +113,8 @@ class ProgressBar {
   // left out), then the line is cut (cli::fit_to_columns).
   std::string line(bool with_bar, int columns = 0) const {
     const std::string head = prefix_.empty() ? "" : prefix_ + " ";
-    const double rate = elapsed_ > 0 ? static_cast<double>(images_) / elapsed_ : 0.0;
-    const double eta = done_ > 0 ? elapsed_ / static_cast<double>(done_) * static_cast<double>(total_ - done_) : -1;
+    const double rate = rate_since(images_at_start_, images_, elapsed_);
+    const double eta = eta_seconds(done_at_start_, done_, total_, elapsed_);
     char buf[160];
     std::snprintf(buf, sizeof buf, "%lld/%lld  %.0f img/s  loss %.4f  acc %.2f%%  ", static_cast<long long>(done_),
                   static_cast<long long>(total_), rate, loss_, 100.0 * acc_);
@@ -122,6 +152,7 @@ class ProgressBar {
   std::size_t drawn_width_ = 0;
   bool finished_ = false;
   std::int64_t done_ = 0, images_ = 0;
+  std::int64_t done_at_start_ = 0, images_at_start_ = 0;  // resume_from
   double loss_ = 0, acc_ = 0, elapsed_ = 0;
 };
 

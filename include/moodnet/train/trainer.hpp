@@ -73,6 +73,8 @@
 #include "moodnet/train/train_data.hpp"
 #include "moodnet/train/training_group.hpp"
 #include "moodnet/train/train_state.hpp"
+#include "moodnet/train/tta_title.hpp"
+#include "moodnet/train/worst_examples.hpp"
 
 namespace moodnet::train {
 
@@ -240,7 +242,7 @@ class Trainer {
         break;
       }
       const double epoch_seconds = end_epoch(e);
-      if (!fit_time_budget(epoch_seconds)) break;
+      if (!fit_time_budget(whole_epoch_seconds(epoch_seconds, e.train_seconds, e.batches, steps_per_epoch_))) break;
     }
     TrainResult result;
     result.epochs_done = progress_.epoch;
@@ -272,11 +274,13 @@ class Trainer {
   // classes) is divergence: a training run's loss starts near ln K and falls; 100 times that is
   // logits off by hundreds (Adam at lr 1e4 reaches 5e14 in its second step).
   static constexpr double kDivergedLoss = 100;
+  static constexpr std::int64_t kWorstExamples = 16;  // images in each worst_<split>.png
 
   // What one pass over the training batches reports to end_epoch.
   struct EpochRun {
     Clock::time_point started;
     double train_seconds = 0;
+    std::int64_t batches = 0, images = 0;  // trained by this process (a resumed epoch: only the rest)
     data::LoaderStats loader;
     bool stopped = false;  // Ctrl-C, time budget or max_steps
   };
@@ -393,6 +397,8 @@ class Trainer {
     char prefix[32];
     std::snprintf(prefix, sizeof prefix, "epoch %d/%d", p.epoch + 1, p.epochs_total);
     ProgressBar bar(log_, steps_per_epoch_, &log_ == &std::cout && is_terminal(stdout), prefix);
+    bar.resume_from(p.batch_in_epoch, p.sum_seen);  // img/s and ETA of this process's batches
+    const std::int64_t first_seen = p.sum_seen;
     const double mpi_seconds[2] = {group_ ? group_->gradient_seconds() : 0, group_ ? group_->sum_seconds() : 0};
     const std::int64_t first_step = p.step;
     // Data parallel: a rank's stop flags after a step (time budget, interrupted) travel with the
@@ -462,6 +468,7 @@ class Trainer {
       log_ << line;
     }
     e.train_seconds = seconds_since(e.started);
+    e.batches = p.step - first_step, e.images = p.sum_seen - first_seen;
     e.loader = loader_->stats();
     return e;
   }
@@ -484,7 +491,7 @@ class Trainer {
     r.val_acc = val.accuracy();
     r.lr = opt_->lr();
     r.epoch_seconds = seconds_since(e.started);
-    r.images_per_second = double(p.sum_seen) / e.train_seconds;
+    r.images_per_second = e.images > 0 ? double(e.images) / e.train_seconds : NAN;  // this process's images
     r.extras["val_macro_f1"] = val.confusion.macro_f1();
     r.extras["data_wait_seconds"] = e.loader.wait_seconds;
     if (raw) r.extras["raw_val_acc"] = raw->accuracy(), r.extras["raw_val_loss"] = raw->loss;
@@ -512,7 +519,7 @@ class Trainer {
       io::save_weights(path(kBestWeights), *model_, md);
       log_ << "new best validation accuracy " << 100 * r.val_acc << "% at epoch " << r.epoch << ": saved "
            << path(kBestWeights) << "\n";
-      write_confusion(val.confusion, "confusion_validation", "Validation, epoch " + std::to_string(r.epoch));
+      write_split_plots(val, data_.val, "validation", tta_title("Validation, epoch " + std::to_string(r.epoch), Tta::none));
     }
     if (c_.save_every > 0 && r.epoch % c_.save_every == 0) save_snapshot(r.epoch, r.val_acc);
     averaged.restore();  // the raw weights back: the checkpoint and the training continue with them
@@ -611,8 +618,7 @@ class Trainer {
         (i == 0 ? result.private_total : result.all_total) = r.confusion.total();
         if (i > 0) continue;
         headline = line;
-        write_confusion(r.confusion, fer ? "confusion_private_test" : "confusion_test",
-                        split.name + " (" + run_name() + ")");
+        write_split_plots(r, split.set, fer ? "private_test" : "test", tta_title(split.name + " (" + run_name() + ")", t));
         per_class = r.confusion.report();
       }
       if (t == tta) report << "\n" << data_.tests[0].name << " per class:\n" << per_class;
@@ -627,7 +633,7 @@ class Trainer {
     log_ << report.str();
     io::write_file_atomic(path("test_results.txt"), report.str());
     log_ << "outputs in " << c_.out << ": best.safetensors, last.safetensors, history.csv, loss.png, accuracy.png, "
-         << "confusion_*.png/.txt, test_results.txt\n";
+         << "confusion_*.png/.txt, worst_*.png, test_results.txt\n";
     if (!fer) log_ << headline << "\n";
   }
 
@@ -780,10 +786,16 @@ class Trainer {
   static double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
   std::string path(const std::string& name) const { return (std::filesystem::path(c_.out) / name).string(); }
   std::string run_name() const { return c_.model + " " + size_args_text(find_model(c_.model), md_.size); }
-  void write_confusion(const ConfusionMatrix& cm, const std::string& stem, const std::string& title) const {
-    write_confusion_png(path(stem + ".png"), cm, title);
-    io::write_file_atomic(path(stem + ".txt"), cm.report() + "\nconfusion matrix (rows: true class, columns: predicted)\n" +
-                                                   cm.table());
+  // confusion_<split>.png/.txt and worst_<split>.png (the kWorstExamples images of highest loss;
+  // none without probabilities: data parallel validation) of one evaluated split; `title` names the TTA.
+  void write_split_plots(const EvalResult& r, const data::Dataset& d, const std::string& split,
+                         const std::string& title) const {
+    const ConfusionMatrix& cm = r.confusion;
+    write_confusion_png(path("confusion_" + split + ".png"), cm, title);
+    io::write_file_atomic(path("confusion_" + split + ".txt"), title + "\n\n" + cm.report() +
+                                                                 "\nconfusion matrix (rows: true class, columns: predicted)\n" +
+                                                                 cm.table());
+    write_worst_examples_png(path("worst_" + split + ".png"), d, r.probabilities, kWorstExamples, title);
   }
 
   // ---- the run folder ---------------------------------------------------------------------------
