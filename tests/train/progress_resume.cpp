@@ -1,6 +1,6 @@
 // img/s and the ETA after a resume (issue 18): the progress line counts only what this process did.
 // A run resumed at batch 440 of 449 used to divide the epoch's 28,160 earlier images by its own
-// first second (70x the real rate) and give an ETA from 441 batches' pace. Deterministic: the bar's
+// seconds too (441x the real rate after its first batch) and give an ETA from 441 batches' pace. Deterministic: the bar's
 // clock is moved by hand, the arithmetic checked on numbers worked out here.
 #include "moodnet/train/progress.hpp"
 

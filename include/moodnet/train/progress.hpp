@@ -9,9 +9,10 @@
 //   bar.resume_from(batches_before, images_before);  // a resumed epoch: what earlier processes did
 //   for (...) bar.update(i + 1, images_so_far, running_loss, running_acc);
 //   bar.finish();
-// img/s and the time left count only what this process did (rate_since, eta_seconds): a run resumed
-// at batch 440 of 449 that counted the epoch's 28,160 earlier images against its own first second
-// showed 70x the real rate and an ETA of almost nothing.
+// img/s and the time left count only what this process did (rate_since, eta_seconds): counting the
+// epoch's earlier images and batches against this process's seconds, a run resumed at batch 440 of
+// 449 showed 441x the real rate after its first batch (and falling; issue 18 saw up to 70x) and an
+// ETA of almost nothing.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
