@@ -97,9 +97,11 @@ common=(--threads 2 --seed 3 --batch-size 8 --time-budget 0)
 "$bin/train" --model customnet --width 8 --data "$work/rgb" --epochs 2 --tta flip "${common[@]}" --out "$work/a" \
   > "$work/a.log" 2>&1 || { cat "$work/a.log"; fail "train on the RGB folder failed"; }
 for f in best.safetensors last.safetensors last.state.safetensors history.csv loss.png accuracy.png \
-         confusion_validation.png confusion_test.png confusion_test.txt test_results.txt; do
+         confusion_validation.png confusion_test.png confusion_test.txt worst_test.png test_results.txt; do
   [[ -s "$work/a/$f" ]] || fail "train did not write $f"
 done
+[[ $(head -n 1 "$work/a/confusion_test.txt") == "Test (customnet w 8), TTA flip" ]] \
+  || fail "confusion_test.txt's title does not name the TTA: '$(head -n 1 "$work/a/confusion_test.txt")'"
 [[ $(wc -l < "$work/a/history.csv") -eq 3 ]] || fail "history.csv should have a header and 2 epochs"
 grep -q "image folder with splits test,train" "$work/a.log" || fail "the log does not say which dataset format it read"
 grep -qE "validation [0-9]+ \(held-out slice of train\)" "$work/a.log" || { cat "$work/a.log"; fail "no stratified validation slice"; }

@@ -16,7 +16,8 @@ common=(--data "$data" --width 8 --batch-size 16 --threads 2 --seed 7 --tta flip
 # 1. A short run: 2 epochs on the sample.
 "$bin/train_customnet" "${common[@]}" --epochs 2 --out "$work/a" > "$work/a.log" 2>&1 || { cat "$work/a.log"; fail "training failed"; }
 for f in best.safetensors last.safetensors last.state.safetensors history.csv loss.png accuracy.png \
-         confusion_validation.png confusion_private_test.png confusion_private_test.txt test_results.txt; do
+         confusion_validation.png confusion_private_test.png confusion_private_test.txt worst_private_test.png \
+         test_results.txt; do
   [[ -s "$work/a/$f" ]] || fail "training did not write $f"
 done
 [[ $(wc -l < "$work/a/history.csv") -eq 3 ]] || fail "history.csv should have a header and 2 epochs"
