@@ -9,6 +9,7 @@
 #include "../support/check.hpp"
 #include "../support/dwpool_grad.hpp"
 #include "moodnet/core/parallel.hpp"
+#include "moodnet/core/shard.hpp"
 #include "moodnet/kernels/ref/dropout.hpp"
 
 using namespace moodnet;
@@ -33,6 +34,84 @@ TEST_CASE("dropout: matches the ref oracle (same mask, same values), also in pla
       kernels::dropout_forward(dp, inplace.data(), inplace.data(), m.data());
       MOODNET_REQUIRE_CLOSE(inplace.view(), y.view(), 0.0);
     }
+}
+
+TEST_CASE("dropout: a piece at an offset matches the ref oracle (the whole tensor's mask there)",
+          "[kernels][dropout]") {
+  const std::int64_t K = kernels::kDropoutChunk;
+  for (std::int64_t offset : {std::int64_t{1}, std::int64_t{2}, K - 1, K, K + 3, 3 * K - 2})
+    for (std::int64_t n : {std::int64_t{1}, std::int64_t{2}, std::int64_t{7}, K - 1, 2 * K + 5}) {
+      INFO("offset=" << offset << " n=" << n);
+      const DropoutParams dp{n, 0.3, true, 4321, offset};
+      const auto x = test::random_tensor<double>({n}, 87), dy = test::random_tensor<double>({n}, 88);
+      Tensor<double> y({n}), y_ref({n}), dx({n}), dx_ref({n});
+      Tensor<std::uint8_t> m({n}), m_ref({n});
+      kernels::dropout_forward(dp, x.data(), y.data(), m.data());
+      kernels::ref::dropout_forward(dp, x.data(), y_ref.data(), m_ref.data());
+      std::int64_t differ = 0;
+      for (std::int64_t i = 0; i < n; ++i) differ += m[i] != m_ref[i];
+      REQUIRE(differ == 0);
+      MOODNET_REQUIRE_CLOSE(y.view(), y_ref.view(), 0.0);
+      kernels::dropout_backward(dp, dy.data(), m.data(), dx.data());
+      kernels::ref::dropout_backward(dp, dy.data(), m_ref.data(), dx_ref.data());
+      MOODNET_REQUIRE_CLOSE(dx.view(), dx_ref.view(), 0.0);
+    }
+  std::vector<float> b(4);
+  std::vector<std::uint8_t> m(4);
+  REQUIRE_THROWS_WITH(kernels::dropout_forward(DropoutParams{4, 0.5, true, 1, -4}, b.data(), b.data(), m.data()),
+                      Catch::Matchers::Contains("offset=-4"));
+}
+
+// Data parallelism: a rank holding items [begin, end) of a global batch of `batch` items of `item`
+// elements passes offset = begin x item; its masks, outputs and gradients are the whole batch's rows.
+// Returns how many of the later shards' mask elements differ from the whole batch's when drawn
+// without the offset (at the rank's own positions, as before the offset existed).
+template <class T>
+std::int64_t check_dropout_shards(std::int64_t batch, std::int64_t item, int ranks) {
+  INFO("batch=" << batch << " item=" << item << " ranks=" << ranks);
+  const std::int64_t n = batch * item;
+  const DropoutParams whole{n, 0.4, true, 2024};
+  const auto x = test::random_tensor<T>({n}, 89), dy = test::random_tensor<T>({n}, 90);
+  Tensor<T> y({n}), dx({n});
+  Tensor<std::uint8_t> m({n});
+  kernels::dropout_forward(whole, x.data(), y.data(), m.data());
+  kernels::dropout_backward(whole, dy.data(), m.data(), dx.data());
+  std::int64_t unshifted_differ = 0;
+  for (int r = 0; r < ranks; ++r) {
+    const Shard s = shard_of(batch, r, ranks);
+    const std::int64_t begin = s.begin * item, count = s.size() * item;
+    DropoutParams piece = whole;
+    piece.n = count, piece.offset = begin;
+    Tensor<T> ys({count}), dxs({count}), ys0({count});
+    Tensor<std::uint8_t> ms({count}), ms0({count});
+    kernels::dropout_forward(piece, x.data() + begin, ys.data(), ms.data());
+    kernels::dropout_backward(piece, dy.data() + begin, ms.data(), dxs.data());
+    std::int64_t differ = 0;
+    for (std::int64_t i = 0; i < count; ++i)
+      differ += ms[i] != m[begin + i] || ys[i] != y[begin + i] || dxs[i] != dx[begin + i];
+    REQUIRE(differ == 0);  // the same bits
+    // Without the offset (the rank's own positions) a later shard gets the first items' masks instead.
+    piece.offset = 0;
+    kernels::dropout_forward(piece, x.data() + begin, ys0.data(), ms0.data());
+    for (std::int64_t i = 0; i < count && r > 0; ++i) unshifted_differ += ms0[i] != m[begin + i];
+  }
+  return unshifted_differ;
+}
+
+TEST_CASE("dropout: the shards of a batch with their offsets get the whole batch's masks, in any split",
+          "[kernels][dropout]") {
+  const std::int64_t K = kernels::kDropoutChunk;
+  std::int64_t unshifted_differ = 0, later = 0;
+  for (std::int64_t item : {std::int64_t{1}, std::int64_t{37}, K + 3, 2 * K + 1})
+    for (std::int64_t batch : {7, 11})
+      for (int ranks : {2, 3, 4}) {
+        unshifted_differ += check_dropout_shards<float>(batch, item, ranks);
+        unshifted_differ += check_dropout_shards<double>(batch, item, ranks);
+        later += 2 * (batch - shard_of(batch, 0, ranks).size()) * item;
+      }
+  // Masks drawn at the ranks' own positions differ in about 2 p (1 - p) = 48% of the later shards'
+  // elements: the offset matters.
+  CHECK(unshifted_differ > later / 3);
 }
 
 TEST_CASE("dropout: keeps the mean, drops a fraction p, scales kept values by 1/(1-p)", "[kernels][dropout]") {

@@ -64,6 +64,7 @@ struct Batch {
   Tensor<std::int32_t> labels;        // [B]
   std::vector<std::int64_t> indices;  // dataset index of each row (for error analysis and tests)
   std::int64_t epoch = 0, index = 0;  // batch `index` of `epoch`
+  std::int64_t first_item = 0;        // position of row 0 in the whole batch (a shard's begin; else 0)
 };
 
 struct LoaderOptions {
@@ -231,6 +232,7 @@ class BatchLoader {
     Batch batch;
     batch.epoch = epoch_;
     batch.index = b;
+    batch.first_item = share.begin;
     const ImageShape in = data_.shape(), out_shape = output_shape();
     batch.images = Tensor<float>::uninitialized({count, out_shape.channels, out_shape.height, out_shape.width});
     batch.labels = Tensor<std::int32_t>::uninitialized({count});

@@ -74,8 +74,10 @@ class Layer {
   virtual void reset_parameters(std::uint64_t /*seed*/) {}
 
   // Tells stochastic layers (dropout) the training step about to run, so their random draws are a
-  // function of (seed, step) and a resumed run reproduces an uninterrupted one.
-  virtual void set_step(std::uint64_t /*step*/) {}
+  // function of (seed, step) and a resumed run reproduces an uninterrupted one, and the position of
+  // the batch's first item in the global batch (data parallel: the shard's begin; else 0), so each
+  // item's draws are those of its global position whichever rank holds it.
+  virtual void set_step(std::uint64_t /*step*/, std::int64_t /*first_item*/ = 0) {}
 
  protected:
   // Declares a parameter; call from the constructor. Views are bound later by the Model.

@@ -141,9 +141,10 @@ class Model {
   }
 
   void zero_grad() { grads_.zero(); }
-  // The training step about to run (drives the dropout masks; see Layer::set_step).
-  void set_step(std::uint64_t step) {
-    for_each_layer([&](const std::string&, Layer<T>& l) { l.set_step(step); });
+  // The training step about to run, and the position of the batch's first item in the global batch
+  // (a data-parallel shard's begin; else 0): they drive the dropout masks (see Layer::set_step).
+  void set_step(std::uint64_t step, std::int64_t first_item = 0) {
+    for_each_layer([&](const std::string&, Layer<T>& l) { l.set_step(step, first_item); });
   }
   void train() { root_->set_training(true); }
   void eval() { root_->set_training(false); }

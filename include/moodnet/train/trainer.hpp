@@ -412,7 +412,7 @@ class Trainer {
            << p.epoch + 1 << ", batch " << p.batch_in_epoch << "/" << steps_per_epoch_ << "\n";
     };
     while (auto batch = loader_->next()) {
-      model_->set_step(static_cast<std::uint64_t>(p.step));
+      model_->set_step(static_cast<std::uint64_t>(p.step), batch->first_item);  // dropout at global positions
       model_->zero_grad();
       const TensorView<const float> logits = model_->forward(batch->images);
       const std::int64_t b = batch->labels.numel();

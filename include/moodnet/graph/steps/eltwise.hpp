@@ -5,7 +5,8 @@
 //   activation: y = f(x); dx = dy * f'(x), with f'(x) read from the saved y (y > 0 <=> x > 0).
 //   add:        y = a + b (then max(0, .) when fused); da = db = g with g = dy, or dy * [y > 0]
 //               (the fused ReLU's mask: one pass in each direction).
-//   dropout:    y = x * mask / (1 - p), mask ~ Bernoulli(1 - p) from (seed, step); dx = dy * mask / (1 - p).
+//   dropout:    y = x * mask / (1 - p), mask ~ Bernoulli(1 - p) from (seed, step, global position);
+//               dx = dy * mask / (1 - p).
 //   reshape:    y is x with another shape; dx is dy (no kernel, no copy).
 #include <cstdint>
 #include <string>
@@ -102,12 +103,16 @@ class AddStep : public Step<T> {
 };
 
 // Training-mode dropout (in eval the builder emits no step). The mask's seed is a function of the
-// module's seed and step counter, which this step advances after each forward.
+// module's seed and step counter, which this step advances after each forward; the batch's first
+// item (a data-parallel shard's position in the global batch, else 0) places the mask: element k
+// of item i draws at position (first_item + i) x item + k, the whole batch's mask there.
 template <class T>
 class DropoutStep : public Step<T> {
  public:
-  DropoutStep(double p, std::int64_t n, const std::uint64_t* seed, std::uint64_t* step)
-      : seed_(seed), step_(step) {
+  // n: elements of the batch; item: elements per item (n / batch).
+  DropoutStep(double p, std::int64_t n, std::int64_t item, const std::uint64_t* seed, std::uint64_t* step,
+              const std::int64_t* first_item)
+      : item_(item), seed_(seed), step_(step), first_item_(first_item) {
     p_.n = n, p_.p = p, p_.training = true;
   }
 
@@ -118,6 +123,7 @@ class DropoutStep : public Step<T> {
   void forward(const StepIO<T>& io) override {
     std::uint64_t s = *seed_ ^ (*step_ * 0xD1B54A32D192ED03ull);
     p_.seed = splitmix64(s);
+    p_.offset = *first_item_ * item_;
     kernels::dropout_forward(p_, io.in[0], io.out, static_cast<std::uint8_t*>(io.aux[0]));
     ++*step_;  // a second forward without set_step draws a fresh mask
   }
@@ -129,8 +135,10 @@ class DropoutStep : public Step<T> {
 
  private:
   kernels::DropoutParams p_;
+  std::int64_t item_;
   const std::uint64_t* seed_;
   std::uint64_t* step_;
+  const std::int64_t* first_item_;
 };
 
 template <class T>
