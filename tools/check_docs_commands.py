@@ -18,7 +18,8 @@ program exists (examples/<name>.cpp, bench/<name>.cpp), and every repository pat
 (models/, data/, scripts/, tools/, tests/, docs/, bench/, examples/, globs allowed) exists.
 
 Then the short ones run, in order, in a scratch folder that links every top-level entry of the
-source tree (so repository paths resolve and nothing is written into the tree), with
+source tree but build/ and runs/ (so repository paths resolve and runs/... outputs stay out of the
+tree), with
 build/<preset>/examples/ replaced by --bin, OMP_NUM_THREADS=1 and $MOODNET_DATA unset, each with
 a time limit (--timeout, 120 s). Long ones are listed as skipped, never run, by these rules:
   - scripts/*.sh (setup, training, the test suite, fuzzing, experiments), cmake and ctest (builds);
@@ -232,7 +233,7 @@ def main():
     ran = skipped = 0
     with tempfile.TemporaryDirectory(prefix="docs-commands-") as scratch:
         for entry in os.listdir(source):
-            if entry not in (".git", "build"):
+            if entry not in (".git", "build", "runs"):  # runs/: the commands' outputs stay in the scratch folder
                 os.symlink(os.path.join(source, entry), os.path.join(scratch, entry))
         for c in commands:
             reason = long_reason(c, have_torch)
