@@ -312,6 +312,23 @@ inline void check_leading_fill(const std::uint8_t* b, std::size_t size, const st
                 " 0xFF bytes (a JPEG has at most ", kMaxJpegFill, " fill bytes before its start marker here)");
 }
 
+// The checks every header gets before stb parses it (decode_image on the whole file, probe_image_file
+// on a prefix, `header_only`: a JPEG's tables up to its frame header). Returns false when the bytes
+// end before the JPEG or PNM checks could finish (the probe then reads more).
+inline bool check_headers(const std::uint8_t* b, std::size_t size, const std::string& name, bool header_only) {
+  check_leading_fill(b, size, name);
+  check_bmp_header(b, size, name);  // before stb parses it, even for its size
+  const bool jpeg_done = check_jpeg_huffman_tables(b, size, name, header_only);
+  const bool pnm_done = check_pnm_header(b, size, name);
+  return jpeg_done && pnm_done;
+}
+
+// stb could not read `name`: its reason, or `otherwise` when it gives none.
+[[noreturn]] inline void fail_undecodable(const std::string& name, const char* otherwise) {
+  const char* why = stbi_failure_reason();
+  fail("cannot decode '", name, "' as an image (", kImageFormats, "): ", why ? why : otherwise);
+}
+
 // 16-bit PGM/PPM (maxval > 255). stb_image 2.27 copies their big-endian samples without swapping
 // them, so its own 16 -> 8 bit step keeps the LOW byte; we load them as 16 bit and keep the high
 // byte (as stb does for 16-bit PNG). Whether this stb swaps is found once from a 1-pixel file.
@@ -356,14 +373,9 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const std
   detail::StbReader reader{bytes, size};
   const stbi_io_callbacks callbacks{&detail::StbReader::read, &detail::StbReader::skip, &detail::StbReader::eof};
   int w = 0, h = 0, stored = 0;
-  detail::check_leading_fill(bytes, size, name);
-  detail::check_bmp_header(bytes, size, name);  // before stb parses it, even for its size
-  detail::check_jpeg_huffman_tables(bytes, size, name);
-  detail::check_pnm_header(bytes, size, name);
-  if (!stbi_info_from_memory(bytes, static_cast<int>(size), &w, &h, &stored)) {  // the header alone
-    const char* why = stbi_failure_reason();
-    fail("cannot decode '", name, "' as an image (", kImageFormats, "): ", why ? why : "unknown format");
-  }
+  detail::check_headers(bytes, size, name, false);
+  if (!stbi_info_from_memory(bytes, static_cast<int>(size), &w, &h, &stored))  // the header alone
+    detail::fail_undecodable(name, "unknown format");
   MOODNET_CHECK(static_cast<std::int64_t>(w) * h <= kMaxImagePixels, "'", name, "' declares ", w, "x", h, " = ",
                 static_cast<std::int64_t>(w) * h, " pixels, more than the limit of ", kMaxImagePixels,
                 " (2^25) moodnet decodes");
@@ -379,10 +391,7 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const std
   } else {
     px.reset(stbi_load_from_callbacks(&callbacks, &reader, &w, &h, &stored, 0));
   }
-  if (!px) {
-    const char* why = stbi_failure_reason();
-    fail("cannot decode '", name, "' as an image (", kImageFormats, "): ", why ? why : "unknown error");
-  }
+  if (!px) detail::fail_undecodable(name, "unknown error");
   MOODNET_CHECK(!reader.overran, "'", name, "' is truncated: the image data ends early (", size, " bytes)");
   MOODNET_CHECK(w > 0 && h > 0 && stored >= 1 && stored <= 4, "'", name, "' has unsupported size ", w, "x", h,
                 " with ", stored, " channels");
@@ -441,17 +450,11 @@ inline ImageInfo probe_image_file(const std::filesystem::path& path, const std::
     prefix.resize(old + std::fread(prefix.data() + old, 1, chunk, f.get()));
     MOODNET_CHECK(!std::ferror(f.get()), "read error on '", name, "'");
     const bool whole = prefix.size() < old + chunk;
-    const std::uint8_t* b = prefix.data();
-    detail::check_leading_fill(b, prefix.size(), name);
-    detail::check_bmp_header(b, prefix.size(), name);
-    const bool jpeg_done = detail::check_jpeg_huffman_tables(b, prefix.size(), name, true);
-    const bool pnm_done = detail::check_pnm_header(b, prefix.size(), name);
-    if ((jpeg_done && pnm_done) || whole) {
-      if (stbi_info_from_memory(b, static_cast<int>(prefix.size()), &info.width, &info.height, &stored)) break;
-      if (whole) {
-        const char* why = stbi_failure_reason();
-        fail("cannot decode '", name, "' as an image (", kImageFormats, "): ", why ? why : "unknown format");
-      }
+    const bool complete = detail::check_headers(prefix.data(), prefix.size(), name, true);
+    if (complete || whole) {
+      if (stbi_info_from_memory(prefix.data(), static_cast<int>(prefix.size()), &info.width, &info.height, &stored))
+        break;
+      if (whole) detail::fail_undecodable(name, "unknown format");
     }
     MOODNET_CHECK(prefix.size() < kMaxImageFileBytes, "'", name, "' has no image header stb can read in its first ",
                   prefix.size(), " bytes");
