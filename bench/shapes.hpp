@@ -13,6 +13,15 @@ namespace moodnet::bench {
 
 inline constexpr int kBatch = 64;
 
+// The pieces appended in order. (Not `"literal" + std::string`: GCC 12 warns falsely on it at -O3,
+// -Wrestrict, GCC bug 105651.)
+template <class... Parts>
+std::string cat(const Parts&... parts) {
+  std::string out;
+  (out += ... += parts);
+  return out;
+}
+
 enum class LayerKind { dense, grouped, depthwise, pointwise, batchnorm, groupnorm, relu, maxpool, dropout, gap, linear };
 
 struct LayerShape {
@@ -26,26 +35,28 @@ struct LayerShape {
 
   // "dense3x3 32->32 s1 @48x48" — the naming of the PyTorch reference table.
   std::string name() const {
-    const std::string at = h ? " @" + std::to_string(h) + "x" + std::to_string(w) : "";
-    const std::string c = "C" + std::to_string(cin);
-    const std::string io = std::to_string(cin) + "->" + std::to_string(cout);
-    const std::string s = " s" + std::to_string(stride);
+    const std::string at = h ? cat(" @", std::to_string(h), "x", std::to_string(w)) : "";
+    const std::string c = cat("C", std::to_string(cin));
+    const std::string io = cat(std::to_string(cin), "->", std::to_string(cout));
+    const std::string s = cat(" s", std::to_string(stride));
+    const std::string flat_or_c = h ? c : cat("F", std::to_string(cin));
+    const std::string kk = std::to_string(k);
     switch (kind) {
-      case LayerKind::dense: return "dense" + std::to_string(k) + "x" + std::to_string(k) + " " + io + s + at;
-      case LayerKind::grouped: return "grouped3x3 " + io + " g" + std::to_string(groups) + s + at;
-      case LayerKind::depthwise: return "depthwise3x3 " + io + s + at;
-      case LayerKind::pointwise: return "pointwise1x1 " + io + s + at;
-      case LayerKind::batchnorm: return "batchnorm " + c + at;
-      case LayerKind::groupnorm: return "groupnorm" + std::to_string(groups) + " " + c + at;
-      case LayerKind::relu: return "relu " + (h ? c : "F" + std::to_string(cin)) + at;
-      case LayerKind::maxpool: return "maxpool2x2 " + c + at;
+      case LayerKind::dense: return cat("dense", kk, "x", kk, " ", io, s, at);
+      case LayerKind::grouped: return cat("grouped3x3 ", io, " g", std::to_string(groups), s, at);
+      case LayerKind::depthwise: return cat("depthwise3x3 ", io, s, at);
+      case LayerKind::pointwise: return cat("pointwise1x1 ", io, s, at);
+      case LayerKind::batchnorm: return cat("batchnorm ", c, at);
+      case LayerKind::groupnorm: return cat("groupnorm", std::to_string(groups), " ", c, at);
+      case LayerKind::relu: return cat("relu ", flat_or_c, at);
+      case LayerKind::maxpool: return cat("maxpool2x2 ", c, at);
       case LayerKind::dropout: {
         std::string pp = std::to_string(p);
         pp.erase(pp.find_last_not_of('0') + 1);
-        return "dropout" + pp + " " + (h ? c : "F" + std::to_string(cin)) + at;
+        return cat("dropout", pp, " ", flat_or_c, at);
       }
-      case LayerKind::gap: return "avgpool_global " + c + at;
-      case LayerKind::linear: return "linear " + io;
+      case LayerKind::gap: return cat("avgpool_global ", c, at);
+      case LayerKind::linear: return cat("linear ", io);
     }
     return "?";
   }

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     flags.add_choice("tta", &tta, {"none", "flip", "tencrop"}, "test-time augmentation");
     flags.add("out", &out,
               "also write confusion.png, confusion.txt and worst_<split>.png (the images of highest loss, with true and "
-              "predicted classes) into this folder");
+              "predicted classes; worst_<split>.txt lists their files) into this folder");
     flags.add("worst", &worst, "images in worst_<split>.png (0 = no such file)").range(0, 64);
     flags.set_positional("", 0, 0);  // the dataset is --data: a stray path is an error, not ignored
     flags.parse(argc, argv);
@@ -96,8 +96,8 @@ int main(int argc, char** argv) {
       train::write_confusion_png((std::filesystem::path(out) / "confusion.png").string(), r.confusion, title);
       io::write_file_atomic((std::filesystem::path(out) / "confusion.txt").string(),
                             title + "\n\n" + r.confusion.report() + "\n" + r.confusion.table());
-      train::write_worst_examples_png((std::filesystem::path(out) / ("worst_" + split + ".png")).string(), d,
-                                      r.probabilities, worst, title);
+      train::write_worst_examples((std::filesystem::path(out) / ("worst_" + split + ".png")).string(), d,
+                                  r.probabilities, worst, title);
     }
     return 0;
   });

@@ -32,6 +32,9 @@ int main() {
     opt.step();
     std::printf("step %d: loss %.4f\n", step, l);
   }
-  io::save_weights("training_step.safetensors", model, io::ModelMetadata{"customnet", {{"w", 8}}});
+  io::ModelMetadata metadata;  // the registered name and size build the same network on load
+  metadata.model = "customnet";
+  metadata.size = {{"w", 8}};
+  io::save_weights("training_step.safetensors", model, metadata);
   std::printf("saved training_step.safetensors\n");
 }

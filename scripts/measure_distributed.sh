@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 17's measurement on one machine: 2 ranks x 1 thread (mpirun, data parallel; also with
-# --sync-bn) against 1 process x 2 threads, for CustomNet-48 w 32 and MobileNet-V1-48 alpha 0.5 on
+# --overlap-allreduce and with --sync-bn) against 1 process x 2 threads, for CustomNet-48 w 32 and MobileNet-V1-48 alpha 0.5 on
 # FER-2013, batch 64. Run it on an otherwise idle machine (it uses every core for minutes).
 #
 # Throughput is taken from two runs per setting that differ only in --max-steps (SHORT and LONG):
@@ -12,6 +12,8 @@
 #
 #   bash scripts/measure_distributed.sh                       # build/release, ../shared/fer2013
 #   BIN=build/portable/examples SHORT=20 LONG=420 bash scripts/measure_distributed.sh --data /path/to/fer2013
+#   SETTINGS="2x1 2x1-overlap" bash scripts/measure_distributed.sh   # some of 1x2 2x1 2x1-overlap 2x1-syncbn
+#   NETS=mobilenet:0.5 bash scripts/measure_distributed.sh             # <model>:<--width>, default customnet:32 mobilenet:0.5
 # Extra arguments go to every trainer run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,23 +46,25 @@ run() {
 
 echo "| network | setting | images/s | gradient allreduce ms/step | small sums ms/step |"
 echo "|---|---|---:|---:|---:|"
-for net in "customnet --width 32" "mobilenet --width 0.5"; do
-  read -r model widthflag width <<< "$net"
+for net in ${NETS:-customnet:32 mobilenet:0.5}; do
+  model=${net%%:*} widthflag=--width width=${net#*:}
   trainer="$bin/train_$model"
-  for setting in "1x2" "2x1" "2x1-syncbn"; do
+  for setting in ${SETTINGS:-1x2 2x1 2x1-overlap 2x1-syncbn}; do
     case $setting in
       1x2) launcher=(env OMP_NUM_THREADS=2); threads=2; extra=() ;;
       2x1) launcher=(mpirun -np 2 --bind-to core -x OMP_NUM_THREADS=1); threads=1; extra=() ;;
+      2x1-overlap) launcher=(mpirun -np 2 --bind-to core -x OMP_NUM_THREADS=1); threads=1; extra=(--overlap-allreduce) ;;
       2x1-syncbn) launcher=(mpirun -np 2 --bind-to core -x OMP_NUM_THREADS=1); threads=1; extra=(--sync-bn) ;;
+      *) echo "unknown setting '$setting' (1x2 2x1 2x1-overlap 2x1-syncbn)" >&2; exit 2 ;;
     esac
     name="${model}_${setting}"
     args=("$trainer" "$widthflag" "$width" --threads "$threads" "${extra[@]}" "$@")
     ts=$(run "$name" "$short" "${launcher[@]}" -- "${args[@]}")
     tl=$(run "$name" "$long" "${launcher[@]}" -- "${args[@]}")
     ips=$(awk -v s="$short" -v l="$long" -v a="$ts" -v b="$tl" 'BEGIN { printf "%.1f", (l - s) * 64 / (b - a) }')
-    mpi=$(grep -o "data parallel: [0-9.]* ms/step in the gradient allreduce, [0-9.]* ms/step" "$out/${name}_${long}.log" | tail -1 || true)
+    mpi=$(grep -oE "data parallel: [0-9.]+ ms/step in the gradient allreduce[^,]*, [0-9.]+ ms/step" "$out/${name}_${long}.log" | tail -1 || true)
     grad=$(sed -E 's/data parallel: ([0-9.]+) ms.*/\1/' <<< "$mpi")
-    sums=$(sed -E 's/.*allreduce, ([0-9.]+) ms\/step/\1/' <<< "$mpi")
+    sums=$(sed -E 's/.*, ([0-9.]+) ms\/step$/\1/' <<< "$mpi")
     printf "| %s %s %s | %s | %.0f | %s | %s |\n" "$model" "$widthflag" "$width" "$setting" "$ips" "${grad:--}" "${sums:--}"
   done
 done

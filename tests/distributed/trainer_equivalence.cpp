@@ -77,37 +77,61 @@ double weights_gap(Model<float>& a, Model<float>& b) {
   return worst;
 }
 
+// One data folder for both ranks (the ranks compare their settings, the data's path included):
+// rank 0's, its name broadcast. `dir` holds it on rank 0 (removed with it).
+std::filesystem::path shared_tiny_data(const MpiSession& mpi, std::optional<test::TempDir>& dir, const char* name) {
+  char path[4096] = {};
+  if (mpi.rank() == 0) {
+    dir.emplace(name);
+    test::write_tiny_run_data(*dir / "data");
+    dir->path.string().copy(path, sizeof path - 1);
+  }
+  REQUIRE(MPI_Bcast(path, static_cast<int>(sizeof path), MPI_CHAR, 0, MPI_COMM_WORLD) == MPI_SUCCESS);  // data written
+  return path;
+}
+
+// CustomNet w 8 on 20 images of 16x16, global batches of 7 (shards of 4 and 3; the epoch's last
+// batch 6: 3 and 3), 5 steps over two epochs, augmentation and dropout on, one thread per rank.
+train::TrainConfig five_steps_of_7(const std::filesystem::path& root, const char* out) {
+  train::TrainConfig c = test::tiny_run_config(root / "data", root / out);
+  c.batch_size = 7;
+  c.max_steps = 5;
+  return c;
+}
+
+// `gap()` on rank 0, its value on every rank: -1 when it threw there (rank 0 then rethrows), so
+// that neither rank waits forever for the other.
+template <class Gap>
+double rank0_gap(const MpiSession& mpi, Gap&& gap) {
+  double worst = -1;
+  if (mpi.rank() == 0) try {
+    worst = gap();
+  } catch (...) {
+    worst = -1;
+    MPI_Bcast(&worst, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    throw;
+  }
+  REQUIRE(MPI_Bcast(&worst, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD) == MPI_SUCCESS);
+  return worst;
+}
+
 }  // namespace
 
 TEST_CASE("2 trainer ranks on half batches reach the weights of 1 process on the whole batch (dropout, sync-bn)",
           "[distributed]") {
   const MpiSession& mpi = testing::session();
   REQUIRE(mpi.size() == 2);
-  // One data folder for both ranks (the ranks compare their settings, the data's path included):
-  // rank 0's, its name broadcast.
   std::optional<test::TempDir> dir;
-  char name[4096] = {};
-  if (mpi.rank() == 0) {
-    dir.emplace("trainer-equivalence");
-    test::write_tiny_run_data(*dir / "data");
-    dir->path.string().copy(name, sizeof name - 1);
-  }
-  REQUIRE(MPI_Bcast(name, static_cast<int>(sizeof name), MPI_CHAR, 0, MPI_COMM_WORLD) == MPI_SUCCESS);  // data written
-  const std::filesystem::path root = name;
+  const std::filesystem::path root = shared_tiny_data(mpi, dir, "trainer-equivalence");
 
-  // CustomNet w 8 on 20 images of 16x16, global batches of 7 (shards of 4 and 3; the epoch's last
-  // batch 6: 3 and 3), 5 steps over two epochs, augmentation and dropout on, one thread per rank.
-  train::TrainConfig c = test::tiny_run_config(root / "data", root / "ranks");
-  c.batch_size = 7;
-  c.max_steps = 5;
+  train::TrainConfig c = five_steps_of_7(root, "ranks");
   c.sync_bn = true;
   std::ostringstream log;
   MpiTrainingGroup group(mpi);
   const train::TrainResult ranks = train::Trainer(c, log, &group).run();
   CHECK(ranks.stopped_early);
 
-  double worst = -1;  // rank 0 tells rank 1 the gap (-1: rank 0 failed), so that neither waits forever
-  if (mpi.rank() == 0) try {
+  const double worst = rank0_gap(mpi, [&] {
     train::TrainConfig w = c;
     w.out = (root / "whole").string();
     w.sync_bn = false;  // one process: the whole batch's statistics anyway
@@ -118,20 +142,37 @@ TEST_CASE("2 trainer ranks on half batches reach the weights of 1 process on the
     const std::string ranks_weights = (root / "ranks" / "last.safetensors").string();
     Model<float> a = io::load_model<float>(ranks_weights);
     Model<float> b = io::load_model<float>((root / "whole" / "last.safetensors").string());
-    worst = weights_gap(a, b);
     // The trainer's start (its model's seed is the run's): 5 steps move the weights far past the tolerance.
     Model<float> initial = io::make_model<float>(io::read_weights_metadata(ranks_weights), c.seed);
     CHECK(weights_gap(a, initial) > 1e-3);
-  } catch (...) {
-    worst = -1;
-    MPI_Bcast(&worst, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-    throw;
-  }
-  REQUIRE(MPI_Bcast(&worst, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD) == MPI_SUCCESS);
+    return weights_gap(a, b);
+  });
   // The float gradient sum reassociated (each rank sums its shard, the allreduce adds the two
   // weighted partial sums) and synchronised batchnorm's statistics reduced in double with a shift:
   // ulps per step, which 5 steps of SGD with momentum carry into the weights.
   INFO("largest |w_ranks - w_whole| / (1 + |w_whole|) = " << worst);
   CHECK(worst >= 0);
   CHECK(worst < 1e-5);
+}
+
+TEST_CASE("2 trainer ranks with --overlap-allreduce write the blocking average's weights, bit for bit", "[distributed]") {
+  const MpiSession& mpi = testing::session();
+  REQUIRE(mpi.size() == 2);
+  std::optional<test::TempDir> dir;
+  const std::filesystem::path root = shared_tiny_data(mpi, dir, "trainer-overlap");
+  train::TrainConfig c = five_steps_of_7(root, "blocking");
+  std::ostringstream log;
+  MpiTrainingGroup group(mpi);
+  CHECK(train::Trainer(c, log, &group).run().stopped_early);
+  c.out = (root / "overlapped").string();
+  c.overlap_allreduce = true;
+  CHECK(train::Trainer(c, log, &group).run().stopped_early);
+  INFO(log.str());
+  if (mpi.rank() == 0) CHECK(log.str().find("overlapped with the backward pass") != std::string::npos);  // rank 0 logs
+  const double worst = rank0_gap(mpi, [&] {
+    Model<float> a = io::load_model<float>((root / "blocking" / "last.safetensors").string());
+    Model<float> b = io::load_model<float>((root / "overlapped" / "last.safetensors").string());
+    return weights_gap(a, b);
+  });
+  CHECK(worst == 0);  // each element's sum is a + b either way on 2 ranks
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The trainers over MPI, end to end on the bundled FER-2013 sample (`train`, CustomNet w 8, one
 # thread per rank): 2 ranks train and only rank 0 writes; --sync-bn trains; the same run twice
-# writes the same bytes; a run stopped by --max-steps resumes on 2 ranks; flags that differ between ranks, a rank that
+# writes the same bytes, and so does --overlap-allreduce; a run stopped by --max-steps resumes on 2 ranks; flags that differ between ranks, a rank that
 # cannot read its data and a rank killed mid-run each end the whole job with a clear error, never
 # a hang (every mpiexec runs under `timeout`).
 # usage: smoke_distributed.sh <bin-dir> <mpiexec>
@@ -36,6 +36,14 @@ cmp -s "$work/s/last.safetensors" "$work/s2/last.safetensors" || fail "two ident
 timeout 300 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --out "$work/b" > "$work/b.log" 2>&1 || fail "the second run failed"
 cmp -s "$work/a/best.safetensors" "$work/b/best.safetensors" || fail "two identical 2-rank runs wrote different weights"
 
+# --overlap-allreduce: the same sums, started while the backward pass runs: the same bytes.
+timeout 300 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --overlap-allreduce --out "$work/o" > "$work/o.log" 2>&1 || { cat "$work/o.log"; fail "--overlap-allreduce did not train"; }
+cmp -s "$work/a/best.safetensors" "$work/o/best.safetensors" || fail "--overlap-allreduce wrote other weights than the blocking average"
+grep -q "overlapped with the backward pass" "$work/o.log" || fail "the log does not say the allreduce was overlapped"
+# With --sync-bn too (its blocking allreduces inside the backward pass, between the buckets' ones).
+timeout 300 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --sync-bn --overlap-allreduce --max-steps 3 --out "$work/so" > "$work/so.log" 2>&1 || { cat "$work/so.log"; fail "--sync-bn --overlap-allreduce did not train"; }
+cmp -s "$work/s/last.safetensors" "$work/so/last.safetensors" || fail "--sync-bn --overlap-allreduce wrote other weights than --sync-bn"
+
 # Stopped by --max-steps, then resumed on 2 ranks to the end.
 timeout 300 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --out "$work/c" --max-steps 2 > "$work/c.log" 2>&1 || fail "the stopped run failed"
 timeout 300 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --out "$work/c" --resume > "$work/c2.log" 2>&1 || { cat "$work/c2.log"; fail "the resume failed"; }
@@ -49,6 +57,15 @@ rc=$?
 set -e
 [[ $rc != 0 && $rc != 124 ]] || fail "differing flags: exit $rc (124: a hang)"
 grep -q "do not match rank 0's" "$work/d.log" || { cat "$work/d.log"; fail "differing flags: no clear error"; }
+
+# --overlap-allreduce on one rank only: the collectives would not match; both ranks stop and say why.
+set +e
+timeout 120 "$mpiexec" -n 1 "$bin/train" "${args[@]}" --out "$work/g" : -n 1 "$bin/train" "${args[@]}" \
+  --overlap-allreduce --out "$work/g" > "$work/g.log" 2>&1
+rc=$?
+set -e
+[[ $rc != 0 && $rc != 124 ]] || fail "--overlap-allreduce on one rank: exit $rc (124: a hang)"
+grep -q -- "--overlap-allreduce of rank 1 do not match rank 0's" "$work/g.log" || { cat "$work/g.log"; fail "--overlap-allreduce on one rank: no clear error"; }
 
 # A rank that cannot read its data.
 set +e

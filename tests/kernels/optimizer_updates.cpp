@@ -17,6 +17,9 @@ namespace kn = moodnet::kernels;
 namespace mt = moodnet::test;
 
 // All traces: one parameter p0 = 1, gradients 0.5 (step 1) then -0.2 (step 2).
+// The Adam traces run in kLanes elements at once: more than one AVX-512 vector of doubles plus a tail.
+constexpr std::int64_t kLanes = 11;
+
 TEST_CASE("SGD with momentum and weight decay: two steps equal the hand-computed trace", "[kernels][optim]") {
   // lr 0.1, momentum 0.9, weight decay 0.01.
   // step 1: g = 0.5 + 0.01*1 = 0.51; buf = g = 0.51; p = 1 - 0.1*0.51 = 0.949
@@ -59,18 +62,25 @@ TEST_CASE("Adam with L2 weight decay and bias correction: two steps equal the ha
   // step 2: g = -0.2 + 0.1*p = -0.10099999998333; m = 0.054 + 0.1*g = 0.0439;
   //         v = 0.999*0.00036 + 0.001*g^2 = 0.000369841; mhat = m/0.19; vhat = v/0.001999
   //         p -= 0.01*mhat/(sqrt(vhat) + 1e-8) -> 0.984628324547652
-  double p = 1, m = 0, v = 0;
+  // The same trace in each of kLanes elements: the vector body and the scalar tail both follow it.
   AdamParams h{0.01, 0.9, 0.999, 1e-8, 0.1, 1};
-  const double g1 = 0.5, g2 = -0.2;
-  kn::adam_update(h, &g1, &p, &m, &v, 1);
-  CHECK(m == Approx(0.06).epsilon(1e-14));
-  CHECK(v == Approx(0.00036).epsilon(1e-14));
-  CHECK(p == Approx(1 - 0.01 * 0.6 / (0.6 + 1e-8)).epsilon(1e-15));
+  std::vector<double> p(kLanes, 1.0), m(kLanes, 0.0), v(kLanes, 0.0);
+  const std::vector<double> g1(kLanes, 0.5), g2(kLanes, -0.2);
+  kn::adam_update(h, g1.data(), p.data(), m.data(), v.data(), kLanes);
+  for (std::int64_t i = 0; i < kLanes; ++i) {
+    INFO("element " << i);
+    CHECK(m[i] == Approx(0.06).epsilon(1e-14));
+    CHECK(v[i] == Approx(0.00036).epsilon(1e-14));
+    CHECK(p[i] == Approx(1 - 0.01 * 0.6 / (0.6 + 1e-8)).epsilon(1e-15));
+  }
   h.step = 2;
-  kn::adam_update(h, &g2, &p, &m, &v, 1);
-  CHECK(m == Approx(0.0439).epsilon(1e-9));
-  CHECK(v == Approx(0.000369841).epsilon(1e-9));
-  CHECK(p == Approx(0.984628324547652).epsilon(1e-14));
+  kn::adam_update(h, g2.data(), p.data(), m.data(), v.data(), kLanes);
+  for (std::int64_t i = 0; i < kLanes; ++i) {
+    INFO("element " << i);
+    CHECK(m[i] == Approx(0.0439).epsilon(1e-9));
+    CHECK(v[i] == Approx(0.000369841).epsilon(1e-9));
+    CHECK(p[i] == Approx(0.984628324547652).epsilon(1e-14));
+  }
 }
 
 TEST_CASE("AdamW decoupled weight decay: two steps equal the hand-computed trace", "[kernels][optim]") {
@@ -78,16 +88,19 @@ TEST_CASE("AdamW decoupled weight decay: two steps equal the hand-computed trace
   //         p = 0.999 - 0.01*0.5/(0.5 + 1e-8) = 0.9890000002
   // step 2: p *= 0.999; g = -0.2; m = 0.045 - 0.02 = 0.025; v = 0.00024975 + 0.00004 = 0.00028975
   //         p -= 0.01*(0.025/0.19)/(sqrt(0.00028975/0.001999) + 1e-8) -> 0.9845549418114511
-  double p = 1, m = 0, v = 0;
   AdamParams h{0.01, 0.9, 0.999, 1e-8, 0.1, 1};
-  const double g1 = 0.5, g2 = -0.2;
-  kn::adamw_update(h, &g1, &p, &m, &v, 1);
-  CHECK(p == Approx(0.9890000002).epsilon(1e-15));
+  std::vector<double> p(kLanes, 1.0), m(kLanes, 0.0), v(kLanes, 0.0);
+  const std::vector<double> g1(kLanes, 0.5), g2(kLanes, -0.2);
+  kn::adamw_update(h, g1.data(), p.data(), m.data(), v.data(), kLanes);
+  for (std::int64_t i = 0; i < kLanes; ++i) CHECK(p[i] == Approx(0.9890000002).epsilon(1e-15));
   h.step = 2;
-  kn::adamw_update(h, &g2, &p, &m, &v, 1);
-  CHECK(m == Approx(0.025).epsilon(1e-14));
-  CHECK(v == Approx(0.00028975).epsilon(1e-14));
-  CHECK(p == Approx(0.9845549418114511).epsilon(1e-14));
+  kn::adamw_update(h, g2.data(), p.data(), m.data(), v.data(), kLanes);
+  for (std::int64_t i = 0; i < kLanes; ++i) {
+    INFO("element " << i);
+    CHECK(m[i] == Approx(0.025).epsilon(1e-14));
+    CHECK(v[i] == Approx(0.00028975).epsilon(1e-14));
+    CHECK(p[i] == Approx(0.9845549418114511).epsilon(1e-14));
+  }
 }
 
 namespace {

@@ -8,24 +8,12 @@
 
 #include "moodnet/io/model_checkpoint.hpp"
 #include "moodnet/models/registry.hpp"
+#include "../support/small_size.hpp"
 #include "../support/temp_dir.hpp"
 
 using namespace moodnet;
 
-namespace {
-
-// A small configuration of `info`: every size argument at its minimum, or at the recipe's value when
-// the minimum is below 1 (alpha). Keeps the test fast for any model added later.
-SizeArgs small_size(const ModelInfo& info) {
-  SizeArgs s;
-  for (const auto& a : info.size_args) {
-    const auto recipe = info.recipe.size.find(a.key);
-    s[a.key] = a.min >= 1 ? a.min : recipe != info.recipe.size.end() ? recipe->second : a.default_value;
-  }
-  return s;
-}
-
-}  // namespace
+using test::small_size;
 
 TEST_CASE("Registry entries are well-formed", "[models][registry]") {
   REQUIRE(!model_registry().empty());

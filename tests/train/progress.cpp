@@ -159,3 +159,19 @@ TEST_CASE("is_terminal is false for a regular file", "[train][progress]") {
   std::fclose(f);
   CHECK_FALSE(is_terminal(nullptr));
 }
+
+TEST_CASE("The time budget plans with the median of the last 5 epochs: one stalled epoch does not cut a run",
+          "[train][progress]") {
+  CHECK(planned_epoch_seconds({}) == 0);
+  CHECK(planned_epoch_seconds({104}) == 104);
+  CHECK(planned_epoch_seconds({104, 743}) == 104);  // the lower middle of an even count
+  // The case that cut a run from 66 epochs to 35: a 12-minute epoch (the process stopped for 10
+  // minutes) among 1m44s ones. Their mean was 3m17s.
+  CHECK(planned_epoch_seconds({115, 104, 104, 104, 100, 104, 743}) == 104);
+  CHECK(planned_epoch_seconds({104, 104, 104, 104, 104, 743, 743}) == 104);
+  // A lasting slowdown counts from its third epoch.
+  CHECK(planned_epoch_seconds({104, 104, 104, 104, 200, 200}) == 104);
+  CHECK(planned_epoch_seconds({104, 104, 104, 104, 200, 200, 200}) == 200);
+  // Only the last 5: a slow start is forgotten.
+  CHECK(planned_epoch_seconds({900, 900, 104, 104, 104, 104, 104}) == 104);
+}

@@ -151,6 +151,26 @@ TEST_CASE("worst examples grid: the PNG decodes to the layout's size, each image
   CHECK_FALSE(std::filesystem::exists(dir / "zero.png"));
 }
 
+TEST_CASE("worst examples table: one line per image, worst first, with its key; written beside the grid",
+          "[train][worst]") {
+  const data::Dataset d = worst_test_dataset(4, {1, 8, 8}, {"a", "b", "c"});
+  const std::vector<float> p = worst_test_probs(d, {0.5, 0.1, 0.9, 0.3});
+  const auto worst = worst_examples(p.data(), d.labels.data(), d.size(), d.num_classes(), 3);
+  CHECK(worst_examples_table(d, worst, "Test (customnet w 8), TTA none") ==
+        "Test (customnet w 8), TTA none\n"
+        "3 highest losses of 4 images (-ln p(true class)), worst first\n\n"
+        "#1   p(true) 0.1000  true b  pred c 0.7200  img1\n"
+        "#2   p(true) 0.3000  true a  pred b 0.5600  img3\n"
+        "#3   p(true) 0.5000  true a  pred a 0.5000  img0\n");
+  test::TempDir dir("worst-table");
+  write_worst_examples(dir.file("worst_test.png"), d, p, 3, "Test (customnet w 8), TTA none");
+  CHECK(std::filesystem::exists(dir / "worst_test.png"));
+  CHECK(io::read_file_bytes(dir.file("worst_test.txt")).size() == worst_examples_table(d, worst, "Test (customnet w 8), TTA none").size());
+  write_worst_examples(dir.file("none.png"), d, {}, 3, "x");  // no probabilities: neither file
+  CHECK_FALSE(std::filesystem::exists(dir / "none.png"));
+  CHECK_FALSE(std::filesystem::exists(dir / "none.txt"));
+}
+
 TEST_CASE("worst examples tile text: true and predicted class with probabilities, cut to the tile", "[train][worst]") {
   using moodnet::train::detail::tile_line;
   CHECK(tile_line("true", "angry", 0.0042, WorstGridLayout::kTileChars) == "true angry 0.4%");
@@ -193,6 +213,7 @@ TEST_CASE("Trainer: worst_<split>.png beside each confusion matrix, titles namin
   const std::filesystem::path run = dir / "run";
   CHECK(first_line(run / "confusion_test.txt") == "Test (customnet w 8), TTA flip");
   check_grid(run / "worst_test.png");
+  CHECK(first_line(run / "worst_test.txt") == "Test (customnet w 8), TTA flip");
   // The validation matrix and grid are written at a new best epoch (none when its accuracy stayed 0).
   if (log.find("new best validation accuracy ") != std::string::npos) {
     CHECK(first_line(run / "confusion_validation.txt") == "Validation, epoch 1, TTA none");

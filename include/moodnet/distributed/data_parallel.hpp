@@ -35,10 +35,25 @@ inline MPI_Datatype mpi_type() {
   return std::is_same_v<T, float> ? MPI_FLOAT : MPI_DOUBLE;
 }
 
+namespace detail {
+// Adds the wall time of its scope to `total` (the seconds a step spends in collectives).
+class ScopeTimer {
+ public:
+  explicit ScopeTimer(double& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+  ~ScopeTimer() { total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+  ScopeTimer(const ScopeTimer&) = delete;
+  ScopeTimer& operator=(const ScopeTimer&) = delete;
+
+ private:
+  double& total_;
+  std::chrono::steady_clock::time_point start_;
+};
+}  // namespace detail
+
 class DataParallel {
  public:
-  // bucket_elems: the gradient is reduced in pieces of this many elements (bounded message size,
-  // and the unit a future overlap with the backward pass would use).
+  // bucket_elems: the gradient is reduced in pieces of this many elements (bounded message size).
+  // The same sums overlapped with the backward pass: overlapped_gradients.hpp.
   explicit DataParallel(const MpiSession& mpi, std::int64_t bucket_elems = std::int64_t(1) << 20)
       : mpi_(mpi), bucket_(bucket_elems) {
     MOODNET_CHECK(bucket_ >= 1, "DataParallel: bucket size must be >= 1, got ", bucket_);
@@ -122,16 +137,7 @@ class DataParallel {
   }
 
  private:
-  // Adds the wall time of its scope to `total`.
-  class Timer {
-   public:
-    explicit Timer(double& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
-    ~Timer() { total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
-
-   private:
-    double& total_;
-    std::chrono::steady_clock::time_point start_;
-  };
+  using Timer = detail::ScopeTimer;
 
   const MpiSession& mpi_;
   std::int64_t bucket_;

@@ -33,6 +33,7 @@
 #include "moodnet/core/error.hpp"
 #include "moodnet/core/tensor.hpp"
 #include "moodnet/core/workspace.hpp"
+#include "moodnet/graph/backward_observer.hpp"
 #include "moodnet/graph/builder.hpp"
 #include "moodnet/graph/memory_plan.hpp"
 #include "moodnet/graph/passes.hpp"
@@ -88,12 +89,14 @@ class Plan {
 
   // dy: gradient of the loss w.r.t. the output of the last forward (read only). Accumulates the
   // parameter gradients; returns the input gradient when compiled with input_grad, else an empty view.
-  TensorView<const T> backward(TensorView<const T> dy) {
+  // observer (optional): told when the pass starts and after each step (graph/backward_observer.hpp).
+  TensorView<const T> backward(TensorView<const T> dy, BackwardObserver<T>* observer = nullptr) {
     MOODNET_CHECK(options_.training, "backward needs a plan compiled for training");
     MOODNET_CHECK(forwarded_, "backward needs a forward first");
     MOODNET_CHECK(dy.shape() == shapes_[static_cast<std::size_t>(output_)], "output gradient has shape ",
                   dy.shape().str(), ", expected ", shapes_[static_cast<std::size_t>(output_)].str());
     dy_ = dy.data();
+    if (observer) observer->backward_started(*this);
     for (const BackwardOp& op : backward_ops_) {
       Step<T>& s = *steps_[static_cast<std::size_t>(op.step)];
       const auto t0 = times_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
@@ -118,6 +121,7 @@ class Plan {
         });
       }
       if (times_) times_->backward[static_cast<std::size_t>(op.step)] = seconds_since(t0);
+      if (observer && op.run) observer->step_done(s);
     }
     if (!options_.input_grad) return {};
     return TensorView<const T>(buffer_ptr(grad_of_[0]), shapes_[0]);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "moodnet/core/shape.hpp"
+#include "moodnet/core/tensor.hpp"
 #include "moodnet/core/workspace.hpp"
 
 namespace moodnet::graph {
@@ -104,6 +105,11 @@ class Step {
   // nobody needs it (else the plan hands it a scratch buffer).
   virtual bool has_parameter_grads() const { return false; }
   virtual bool can_skip_input_grad() const { return false; }
+  // The parameter gradients backward accumulates into (views into the model's gradient arena):
+  // empty exactly when has_parameter_grads() is false. After this step's backward they are final
+  // for the pass (no parameter feeds two steps), which data-parallel overlap relies on
+  // (graph/backward_observer.hpp).
+  virtual std::vector<TensorView<T>> parameter_gradients() const { return {}; }
 
   // Forward cost for profiles and summaries: floating-point operations (an FMA is 2), and the bytes
   // of activations read and written once each (parameters and re-reads not counted).

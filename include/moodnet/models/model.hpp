@@ -104,10 +104,10 @@ class Model {
   }
   // dy: gradient of the loss w.r.t. the last forward's output. Accumulates the parameter gradients;
   // returns the gradient w.r.t. the input when set_input_grad(true), else an empty view (it lives
-  // in the plan's arena: valid until the next forward).
-  TensorView<const T> backward(TensorView<const T> dy) {
+  // in the plan's arena: valid until the next forward). observer: graph/backward_observer.hpp.
+  TensorView<const T> backward(TensorView<const T> dy, graph::BackwardObserver<T>* observer = nullptr) {
     MOODNET_CHECK(last_ != nullptr, "Model::backward needs a forward first");
-    return last_->backward(dy);
+    return last_->backward(dy, observer);
   }
   // Whether backward also computes the input's gradient (off by default: the first layer then
   // skips that work, as nobody reads it).

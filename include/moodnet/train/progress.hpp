@@ -20,6 +20,7 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "moodnet/cli/terminal.hpp"
 #include "moodnet/core/duration.hpp"
@@ -49,6 +50,20 @@ inline double whole_epoch_seconds(double epoch_seconds, double train_seconds, st
                                   std::int64_t batches_per_epoch) {
   if (batches <= 0 || batches >= batches_per_epoch) return epoch_seconds;
   return epoch_seconds + train_seconds * (static_cast<double>(batches_per_epoch) / static_cast<double>(batches) - 1);
+}
+// The epoch time the time budget plans the remaining epochs with: the median of this process's
+// last kPlannedEpochWindow whole-epoch times (whole_epoch_seconds; the lower of the two middle ones
+// for an even count). A mean let one stalled epoch (the machine busy for minutes, a stopped
+// process, a suspended laptop) cut a run for good — the budget only ever shortens a run — as one
+// 12-minute epoch among 1m44s ones once cut a planned 66 epochs to 35; the median ignores it, and
+// follows a lasting slowdown after 3 epochs. 0 before any epoch.
+inline constexpr std::size_t kPlannedEpochWindow = 5;
+inline double planned_epoch_seconds(const std::vector<double>& epoch_seconds) {
+  if (epoch_seconds.empty()) return 0;
+  const std::size_t n = std::min(epoch_seconds.size(), kPlannedEpochWindow);
+  std::vector<double> last(epoch_seconds.end() - static_cast<std::ptrdiff_t>(n), epoch_seconds.end());
+  std::sort(last.begin(), last.end());
+  return last[(n - 1) / 2];
 }
 
 class ProgressBar {

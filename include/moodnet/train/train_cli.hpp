@@ -111,6 +111,9 @@ inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c) {
   flags.add("save-every", &c.save_every, "also write every N-th epoch's weights to <out>/snapshots/ (0 = off)").min(0);
   flags.add("sync-bn", &c.sync_bn,
             "data-parallel runs (mpirun): batchnorm statistics over the global batch, not each rank's shard");
+  flags.add("overlap-allreduce", &c.overlap_allreduce,
+            "data-parallel runs (mpirun): average each bucket of gradients while the backward pass goes on "
+            "(the same sums; docs/distributed.md says when it pays)");
 }
 
 // The flags of `train` alone: the stored image shape, whether a mirror image keeps the class, IDX
@@ -166,7 +169,8 @@ inline std::string model_to_resume(int argc, const char* const* argv, const std:
 // Flags of one invocation (where, how fast and how far this process goes): neither the run's
 // record nor restored by --resume.
 inline bool is_invocation_flag(const std::string& name) {
-  return name == "out" || name == "resume" || name == "overwrite" || name == "threads" || name == "max-steps";
+  return name == "out" || name == "resume" || name == "overwrite" || name == "threads" || name == "max-steps" ||
+         name == "overlap-allreduce";
 }
 // Flags a resume may give with another value: the run's length (--epochs re-plans it: trainer.hpp
 // replan), the time budget, the dataset's path (the trainer compares its content) and the final TTA.

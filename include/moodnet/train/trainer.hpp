@@ -1,7 +1,8 @@
 #pragma once
 // The training loop shared by `train` and the train_<model> FER-2013 presets: any dataset in
 // (train/train_data.hpp), a trained classifier, its curves, confusion matrices and test accuracy
-// out. Trainer::run reads top to bottom, one member function per phase:
+// out; what it is asked to do is a TrainConfig (train/train_config.hpp). Trainer::run reads top to
+// bottom, one member function per phase:
 //
 //   load_data        train / validation / test splits (FER-2013: PublicTest, PrivateTest and
 //                    Public+Private), per-channel normalisation
@@ -70,6 +71,7 @@
 #include "moodnet/train/plot.hpp"
 #include "moodnet/train/progress.hpp"
 #include "moodnet/train/signal.hpp"
+#include "moodnet/train/train_config.hpp"
 #include "moodnet/train/train_data.hpp"
 #include "moodnet/train/training_group.hpp"
 #include "moodnet/train/train_state.hpp"
@@ -77,125 +79,6 @@
 #include "moodnet/train/worst_examples.hpp"
 
 namespace moodnet::train {
-
-struct TrainConfig {
-  std::string model = "customnet";  // a registered model (models/registry.hpp)
-  SizeArgs size;                    // its size arguments ({{"w", 32}}); missing ones take the model's defaults
-  DataConfig data;                  // --data, its splits and shape (train/train_data.hpp)
-  int crop = 0;                     // train on random crop x crop windows, test on the centre one (0 = none)
-  bool hflip = true;                // random horizontal flips (off where a mirror image changes the class)
-  std::string flip = "random";      // how training flips: random | alternate (each image every other epoch) | none
-  int epochs = 30;
-  std::int64_t batch_size = 64;
-  std::string optimizer = "sgd";
-  double lr = 0.05, momentum = 0.9, weight_decay = 5e-4;
-  double norm_bias_lr_scale = 1;  // learning rate of norm parameters and biases = lr x this
-  bool nesterov = true;
-  std::string schedule = "onecycle";  // cosine | step | onecycle | plateau
-  double tail_fraction = 0;           // the last fraction of the steps decays linearly to 0 (0 = none)
-  double warmup_epochs = 1;
-  double label_smoothing = 0.1;
-  bool class_weights = false;  // weight classes by N / (K * count)
-  double augment = 1.0;        // strength of the FER-2013 augmentation recipe (0 = none)
-  double erase = 0.5;          // the recipe's random-erasing probability at augment 1 (scaled with it)
-  double clip_grad_norm = 0;
-  int threads = 2;
-  std::uint64_t seed = 1;
-  std::string out = "runs/customnet";
-  bool resume = false;
-  bool overwrite = false;      // a fresh run may replace the run --out holds (else it refuses the folder)
-  bool replan_epochs = false;  // --resume with --epochs given: the run is re-planned to `epochs` epochs
-  // How the run was asked for (train_cli.hpp): the program and the value of every flag that shapes
-  // the run (all but --out, --resume, --overwrite, --threads, --max-steps). Recorded in
-  // <out>/config.json, the training state ("program", "flag.<name>", which --resume restores) and
-  // every weights file's metadata ("program", "flags"); empty for a run set up in code.
-  std::string program;
-  std::vector<cli::FlagValue> flags;
-  double time_budget = 0;     // seconds of wall clock for the whole run (0 = no limit)
-  std::int64_t max_steps = 0;  // stop after this many optimizer steps (0 = no limit; smoke tests)
-  std::string tta = "flip";   // test-time augmentation for the final test numbers: none | flip | tencrop
-  double ema = 0;             // decay of the weights' moving average, which is evaluated and shipped (0 = off)
-  bool ema_warmup = true;     // its decay ramps up as min(ema, (1 + step) / (10 + step))
-  int save_every = 0;         // also write the weights of every N-th epoch to <out>/snapshots/ (0 = never)
-  bool sync_bn = false;       // data parallel: batchnorm statistics over the global batch, not each rank's shard
-};
-
-// One-line validation of a configuration; every message names the flag and value.
-inline void validate(const TrainConfig& c) {
-  const ModelInfo& info = find_model(c.model);
-  resolve_size_args(info, c.size);  // no argument the model does not take
-  for (const SizeArg& a : info.size_args)
-    if (c.size.count(a.key)) check_size_arg(a, c.size.at(a.key), "--" + a.flag);
-  validate(c.data);
-  MOODNET_CHECK(c.crop >= 0, "--crop must be >= 0, got ", c.crop);
-  MOODNET_CHECK(c.epochs >= 1, "--epochs must be >= 1, got ", c.epochs);
-  MOODNET_CHECK(c.batch_size >= 2, "--batch-size must be >= 2 (batchnorm needs two samples), got ", c.batch_size);
-  MOODNET_CHECK(c.lr > 0, "--lr must be > 0, got ", c.lr);
-  MOODNET_CHECK(c.schedule == "cosine" || c.schedule == "step" || c.schedule == "onecycle" || c.schedule == "plateau",
-                "--schedule must be cosine, step, onecycle or plateau, got '", c.schedule, "'");
-  MOODNET_CHECK(c.warmup_epochs >= 0, "--warmup-epochs must be >= 0, got ", c.warmup_epochs);
-  MOODNET_CHECK(c.label_smoothing >= 0 && c.label_smoothing < 1, "--label-smoothing must be in [0, 1), got ",
-                c.label_smoothing);
-  MOODNET_CHECK(c.flip == "random" || c.flip == "alternate" || c.flip == "none",
-                "--flip must be random, alternate or none, got '", c.flip, "'");
-  MOODNET_CHECK(c.hflip || c.flip != "alternate",
-                "--flip alternate mirrors training images, but --no-hflip says a mirror image changes the class");
-  MOODNET_CHECK(c.flip != "alternate" || c.augment > 0,
-                "--flip alternate says when the recipe's flips happen, but --augment 0 has none (use --augment > 0)");
-  MOODNET_CHECK(c.erase >= 0 && c.erase <= 1, "--erase must be a probability in [0, 1], got ", c.erase);
-  MOODNET_CHECK(c.tail_fraction >= 0 && c.tail_fraction <= 1, "--tail-fraction must be in [0, 1], got ",
-                c.tail_fraction);
-  MOODNET_CHECK(c.norm_bias_lr_scale > 0 && std::isfinite(c.norm_bias_lr_scale),
-                "--norm-bias-lr-scale must be > 0, got ", c.norm_bias_lr_scale);
-  MOODNET_CHECK(c.threads >= 1, "--threads must be >= 1, got ", c.threads);
-  MOODNET_CHECK(!c.out.empty(), "--out must name a folder");
-  MOODNET_CHECK(!(c.resume && c.overwrite), "--resume continues the run in --out ", c.out,
-                " and --overwrite replaces it: give one of them");
-  MOODNET_CHECK(c.ema >= 0 && c.ema < 1, "--ema must be a decay in [0, 1) (0 = off; e.g. 0.999), got ", c.ema);
-  MOODNET_CHECK(c.save_every >= 0, "--save-every must be >= 0 (0 = off), got ", c.save_every);
-  check_optimizer_name(c.optimizer);
-  parse_tta(c.tta);
-}
-
-// The --schedule of a configuration for a run of `total_steps` optimizer steps (make_schedule adds
-// the tail).
-inline std::unique_ptr<LrSchedule> make_base_schedule(const TrainConfig& c, std::int64_t steps_per_epoch,
-                                                      std::int64_t total_steps) {
-  const auto warmup = static_cast<std::int64_t>(std::llround(c.warmup_epochs * steps_per_epoch));
-  if (c.schedule == "cosine")
-    return std::make_unique<WarmupCosineLr>(c.lr, std::min(warmup, total_steps - 1), total_steps, c.lr * 1e-3);
-  if (c.schedule == "onecycle") {
-    const double pct = std::clamp(static_cast<double>(std::max<std::int64_t>(warmup, 2)) / total_steps, 0.05, 0.5);
-    return std::make_unique<OneCycleLr>(c.lr, std::max<std::int64_t>(total_steps, 4), pct);
-  }
-  if (c.schedule == "step") {
-    // x0.1 at 50% and 75% of the run.
-    return std::make_unique<MultiStepLr>(c.lr, std::vector<std::int64_t>{total_steps / 2, total_steps * 3 / 4}, 0.1);
-  }
-  ReduceLrOnPlateau::Options o;
-  o.factor = 0.5, o.patience = 3;
-  return std::make_unique<ReduceLrOnPlateau>(c.lr, o);
-}
-
-// The learning-rate schedule of a configuration: the --schedule, its last --tail-fraction of the
-// steps decaying linearly to 0 from the rate it gives there (optim/linear_tail.hpp).
-inline std::unique_ptr<LrSchedule> make_schedule(const TrainConfig& c, std::int64_t steps_per_epoch,
-                                                 std::int64_t total_steps) {
-  std::unique_ptr<LrSchedule> s = make_base_schedule(c, steps_per_epoch, total_steps);
-  if (c.tail_fraction > 0) s = std::make_unique<LinearTailLr>(std::move(s), total_steps, c.tail_fraction);
-  return s;
-}
-
-// What a finished (or stopped) run reports.
-struct TrainResult {
-  int epochs_done = 0;
-  double best_val_acc = 0;
-  int best_epoch = 0;
-  bool stopped_early = false;  // Ctrl-C, time budget or max_steps
-  // The test splits with the chosen TTA: PrivateTest and Public+Private on FER-2013; on another
-  // dataset its test split is private_* (all_* stay 0).
-  std::int64_t private_correct = 0, private_total = 0, all_correct = 0, all_total = 0;
-};
 
 class Trainer {
  public:
@@ -336,6 +219,9 @@ class Trainer {
     loader_ = std::make_unique<data::BatchLoader>(data_.train, lo);
     if (group_) {  // the same flags and data on every rank, then rank 0's initial weights everywhere
       group_->check_same("the flags or the data", settings_id());
+      // Not a setting of the run (the same sums either way), but ranks must agree on it: their
+      // collectives would not match otherwise.
+      group_->check_same("--overlap-allreduce", c_.overlap_allreduce ? "on" : "off");
       group_->broadcast_model(*model_);
       const int synced = c_.sync_bn ? set_batchnorm_sync(model_->network(), &group_->batchnorm_sync()) : 0;
       log_ << "data parallel: " << group_->size() << " ranks, each " << c_.batch_size / group_->size()
@@ -437,8 +323,14 @@ class Trainer {
       p.sum_correct += static_cast<std::int64_t>(sums[1]);
       p.sum_loss += sums[0];
       p.sum_seen += static_cast<std::int64_t>(sums[2]);
-      model_->backward(loss_->gradient());
-      if (group_) group_->average_gradients(model_->parameter_grads(), b, loader_->batch_items(batch->index));
+      if (group_ && c_.overlap_allreduce) {
+        model_->backward(loss_->gradient(), group_->start_gradient_average(model_->parameter_grads(), b,
+                                                                           loader_->batch_items(batch->index)));
+        group_->finish_gradient_average();
+      } else {
+        model_->backward(loss_->gradient());
+        if (group_) group_->average_gradients(model_->parameter_grads(), b, loader_->batch_items(batch->index));
+      }
       opt_->set_lr(schedule_->lr());
       opt_->step();
       check_weights_finite();
@@ -461,9 +353,10 @@ class Trainer {
     bar.finish();
     if (group_ && p.step > first_step) {
       const double steps = static_cast<double>(p.step - first_step);
-      char line[160];
-      std::snprintf(line, sizeof line, "data parallel: %.2f ms/step in the gradient allreduce, %.2f ms/step in the "
+      char line[224];
+      std::snprintf(line, sizeof line, "data parallel: %.2f ms/step in the gradient allreduce%s, %.2f ms/step in the "
                     "small sums (loss, flags, batchnorm)\n", 1e3 * (group_->gradient_seconds() - mpi_seconds[0]) / steps,
+                    c_.overlap_allreduce ? " (overlapped with the backward pass: the part not hidden)" : "",
                     1e3 * (group_->sum_seconds() - mpi_seconds[1]) / steps);
       log_ << line;
     }
@@ -558,9 +451,9 @@ class Trainer {
   // evaluation, in time. Returns false when not even one more epoch fits.
   bool fit_time_budget(double last_epoch_seconds) {
     TrainProgress& p = progress_;
-    epoch_time_sum_ += last_epoch_seconds, ++epochs_timed_;
+    epoch_times_.push_back(last_epoch_seconds);
     if (c_.time_budget <= 0 || p.epoch >= p.epochs_total) return true;
-    const double per_epoch = epoch_time_sum_ / epochs_timed_;
+    const double per_epoch = planned_epoch_seconds(epoch_times_);
     const double final_eval = last_epoch_seconds * 0.1 * (1 + tta_views(parse_tta(c_.tta)));  // rough reserve
     auto fit = static_cast<int>((c_.time_budget - elapsed() - final_eval) / per_epoch);
     if (group_) {  // rank 0's clock decides for the group
@@ -633,7 +526,7 @@ class Trainer {
     log_ << report.str();
     io::write_file_atomic(path("test_results.txt"), report.str());
     log_ << "outputs in " << c_.out << ": best.safetensors, last.safetensors, history.csv, loss.png, accuracy.png, "
-         << "confusion_*.png/.txt, worst_*.png, test_results.txt\n";
+         << "confusion_*.png/.txt, worst_*.png/.txt, test_results.txt\n";
     if (!fer) log_ << headline << "\n";
   }
 
@@ -786,7 +679,7 @@ class Trainer {
   static double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
   std::string path(const std::string& name) const { return (std::filesystem::path(c_.out) / name).string(); }
   std::string run_name() const { return c_.model + " " + size_args_text(find_model(c_.model), md_.size); }
-  // confusion_<split>.png/.txt and worst_<split>.png (the kWorstExamples images of highest loss;
+  // confusion_<split>.png/.txt and worst_<split>.png/.txt (the kWorstExamples images of highest loss;
   // none without probabilities: data parallel validation) of one evaluated split; `title` names the TTA.
   void write_split_plots(const EvalResult& r, const data::Dataset& d, const std::string& split,
                          const std::string& title) const {
@@ -795,7 +688,7 @@ class Trainer {
     io::write_file_atomic(path("confusion_" + split + ".txt"), title + "\n\n" + cm.report() +
                                                                  "\nconfusion matrix (rows: true class, columns: predicted)\n" +
                                                                  cm.table());
-    write_worst_examples_png(path("worst_" + split + ".png"), d, r.probabilities, kWorstExamples, title);
+    write_worst_examples(path("worst_" + split + ".png"), d, r.probabilities, kWorstExamples, title);
   }
 
   // ---- the run folder ---------------------------------------------------------------------------
@@ -891,8 +784,7 @@ class Trainer {
   std::unique_ptr<LrSchedule> schedule_;
   std::vector<EpochRecord> history_;
   std::string run_id_;  // shared by every checkpoint of this run, resumes included
-  double epoch_time_sum_ = 0;
-  int epochs_timed_ = 0;
+  std::vector<double> epoch_times_;  // this process's whole-epoch seconds (fit_time_budget)
 };
 
 }  // namespace moodnet::train

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "moodnet/core/tensor.hpp"
+#include "moodnet/graph/backward_observer.hpp"
 #include "moodnet/kernels/batchnorm2d.hpp"
 #include "moodnet/models/model.hpp"
 
@@ -21,6 +22,12 @@ class TrainingGroup {
   virtual void broadcast_model(Model<float>& model) = 0;
   // grads <- sum over ranks of (local / global) * grads (each rank's loss the mean over its local items).
   virtual void average_gradients(TensorView<float> grads, std::int64_t local, std::int64_t global) = 0;
+  // The same average overlapped with the backward pass (--overlap-allreduce): pass the observer
+  // this returns to model.backward, then call finish_gradient_average(); grads then hold what
+  // average_gradients would have made.
+  virtual graph::BackwardObserver<float>* start_gradient_average(TensorView<float> grads, std::int64_t local,
+                                                                 std::int64_t global) = 0;
+  virtual void finish_gradient_average() = 0;
   // v[0, n) summed over ranks, in place.
   virtual void sum(double* v, int n) = 0;
   // Throws on every rank when `text` differs between ranks ("<what> of rank R do not match rank 0's").

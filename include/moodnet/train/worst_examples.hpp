@@ -4,19 +4,22 @@
 // each tile the image as the dataset holds it (gray or colour, any size, scaled to one tile side)
 // with its true class and p(true) and the predicted class (argmax) and its probability; a red frame
 // marks a wrong answer, a green one a right answer that was still among the k least sure.
-// The trainers write it beside each confusion matrix (<out>/worst_<split>.png), evaluate into --out.
+// The trainers write it beside each confusion matrix (<out>/worst_<split>.png, and the same images
+// as a table in worst_<split>.txt, with their files' paths), evaluate into --out.
 //   const EvalResult r = evaluate(model, test, norm, Tta::flip);
 //   write_worst_examples_png("runs/x/worst_test.png", test, r.probabilities, 16, "test (customnet w 32), TTA flip");
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "moodnet/core/error.hpp"
 #include "moodnet/data/dataset.hpp"
+#include "moodnet/io/atomic_file.hpp"
 #include "moodnet/train/canvas.hpp"
 #include "moodnet/train/png.hpp"
 
@@ -169,6 +172,41 @@ inline void write_worst_examples_png(const std::string& path, const data::Datase
   if (count <= 0 || d.size() == 0 || static_cast<std::int64_t>(probabilities.size()) != d.size() * k) return;
   const auto worst = worst_examples(probabilities.data(), d.labels.data(), d.size(), static_cast<int>(k), count);
   write_png(path, render_worst_examples(d, worst, title));
+}
+
+// The same images as a table, to find them again: the title, then one line per image, worst
+// first: its rank, p(true class), true class, predicted class and its probability, and its key
+// (the file's path in the dataset, "csv line N" of a CSV, "<file>[i]" of an IDX file).
+//   # 1  p(true) 0.0012  true angry  pred happy 0.9731  train/angry/im412.png
+inline std::string worst_examples_table(const data::Dataset& d, const std::vector<WorstExample>& worst,
+                                        const std::string& title) {
+  std::string out = title + "\n" + std::to_string(worst.size()) + " highest losses of " + std::to_string(d.size()) +
+                    " images (-ln p(true class)), worst first\n\n";
+  for (std::size_t i = 0; i < worst.size(); ++i) {
+    const WorstExample& w = worst[i];
+    MOODNET_CHECK(w.index >= 0 && w.index < d.size(), "worst examples: image ", w.index, " of ", d.size());
+    char line[96];
+    std::snprintf(line, sizeof line, "#%-3zu p(true) %.4f  ", i + 1, w.p_true);
+    out += line;
+    out += "true " + d.class_names[static_cast<std::size_t>(w.true_class)] + "  pred " +
+           d.class_names[static_cast<std::size_t>(w.predicted)];
+    std::snprintf(line, sizeof line, " %.4f  ", w.p_predicted);
+    out += line;
+    out += d.keys[static_cast<std::size_t>(w.index)] + "\n";
+  }
+  return out;
+}
+
+// write_worst_examples_png, and the table (worst_examples_table) beside it: `png_path` with .txt
+// for .png. Both atomically; neither when the grid would not be written.
+inline void write_worst_examples(const std::string& png_path, const data::Dataset& d,
+                                 const std::vector<float>& probabilities, std::int64_t count, const std::string& title) {
+  const std::int64_t k = d.num_classes();
+  if (count <= 0 || d.size() == 0 || static_cast<std::int64_t>(probabilities.size()) != d.size() * k) return;
+  write_worst_examples_png(png_path, d, probabilities, count, title);
+  const auto worst = worst_examples(probabilities.data(), d.labels.data(), d.size(), static_cast<int>(k), count);
+  const std::filesystem::path txt = std::filesystem::path(png_path).replace_extension(".txt");
+  io::write_file_atomic(txt.string(), worst_examples_table(d, worst, title));
 }
 
 }  // namespace moodnet::train

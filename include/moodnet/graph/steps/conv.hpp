@@ -69,6 +69,10 @@ class Conv2dStep : public Step<T> {
   bool backward_reads_input(int) const override { return true; }
   bool has_parameter_grads() const override { return true; }
   bool can_skip_input_grad() const override { return true; }
+  std::vector<TensorView<T>> parameter_gradients() const override {
+    if (!db_.data()) return {dw_};
+    return {dw_, db_};
+  }
   double flops() const override {
     return 2.0 * static_cast<double>(p_.N * p_.K * p_.out_h() * p_.out_w()) * static_cast<double>(p_.c_per_group() * p_.R * p_.S);
   }
@@ -104,6 +108,7 @@ class DepthwiseConv2dStep : public Step<T> {
   bool backward_reads_input(int) const override { return true; }
   bool has_parameter_grads() const override { return true; }
   bool can_skip_input_grad() const override { return true; }
+  std::vector<TensorView<T>> parameter_gradients() const override { return {dw_}; }
   double flops() const override {
     return 2.0 * static_cast<double>(p_.N * p_.C * p_.out_h() * p_.out_w() * p_.R * p_.S);
   }

@@ -31,6 +31,10 @@ class LinearStep : public Step<T> {
   bool backward_reads_input(int) const override { return true; }
   bool has_parameter_grads() const override { return true; }
   bool can_skip_input_grad() const override { return true; }
+  std::vector<TensorView<T>> parameter_gradients() const override {
+    if (!db_.data()) return {dw_};
+    return {dw_, db_};
+  }
   double flops() const override { return 2.0 * static_cast<double>(p_.N * p_.in * p_.out); }
 
  private:

@@ -57,6 +57,10 @@ class BatchNorm2dStep : public Step<T> {
   }
   bool backward_reads_input(int) const override { return true; }
   bool has_parameter_grads() const override { return training_; }
+  std::vector<TensorView<T>> parameter_gradients() const override {
+    if (!training_) return {};
+    return {s_.dgamma, s_.dbeta};
+  }
   double flops() const override { return (training_ ? 6.0 : 2.0) * static_cast<double>(p_.N * p_.C * p_.plane()); }
 
  private:
@@ -94,6 +98,7 @@ class GroupNormStep : public Step<T> {
   }
   bool backward_reads_input(int) const override { return true; }
   bool has_parameter_grads() const override { return true; }
+  std::vector<TensorView<T>> parameter_gradients() const override { return {dgamma_, dbeta_}; }
   double flops() const override { return 6.0 * static_cast<double>(p_.N * p_.C * p_.plane()); }
 
  private:
