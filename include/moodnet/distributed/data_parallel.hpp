@@ -48,6 +48,16 @@ class ScopeTimer {
   double& total_;
   std::chrono::steady_clock::time_point start_;
 };
+
+// The factor local_items / global_items that turns a rank's mean-loss gradient into its share of
+// the global batch's (average_gradients and OverlappedGradientAverage); throws on a share that is
+// not one.
+template <class T>
+T gradient_share(std::int64_t local_items, std::int64_t global_items) {
+  MOODNET_CHECK(global_items > 0 && local_items >= 0 && local_items <= global_items,
+                "average_gradients: local ", local_items, " of global ", global_items, " items");
+  return static_cast<T>(static_cast<double>(local_items) / static_cast<double>(global_items));
+}
 }  // namespace detail
 
 class DataParallel {
@@ -89,11 +99,9 @@ class DataParallel {
   // over the global batch when each rank's loss is the mean over its own local_items.
   template <class T>
   void average_gradients(TensorView<T> grads, std::int64_t local_items, std::int64_t global_items) const {
-    MOODNET_CHECK(global_items > 0 && local_items >= 0 && local_items <= global_items,
-                  "average_gradients: local ", local_items, " of global ", global_items, " items");
+    const T scale = detail::gradient_share<T>(local_items, global_items);
     T* g = grads.data();
     const std::int64_t n = grads.numel();
-    const T scale = static_cast<T>(static_cast<double>(local_items) / static_cast<double>(global_items));
     if (size() == 1) return;  // scale is 1: the one rank holds the whole batch
     for (std::int64_t i = 0; i < n; ++i) g[i] *= scale;
     const Timer t(gradient_seconds_);

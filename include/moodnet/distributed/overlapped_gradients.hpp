@@ -52,11 +52,10 @@ class OverlappedGradientAverage final : public graph::BackwardObserver<T> {
   // Before model.backward(dy, this): the whole gradient arena, and this rank's share of the batch
   // (its loss is the mean over local_items of the global batch's global_items).
   void begin(TensorView<T> grads, std::int64_t local_items, std::int64_t global_items) {
-    MOODNET_CHECK(global_items > 0 && local_items >= 0 && local_items <= global_items,
-                  "average_gradients: local ", local_items, " of global ", global_items, " items");
+    const T scale = detail::gradient_share<T>(local_items, global_items);
     MOODNET_CHECK(!active_, "OverlappedGradientAverage: begin() again before the last pass's finish()");
     grads_ = grads;
-    scale_ = static_cast<T>(static_cast<double>(local_items) / static_cast<double>(global_items));
+    scale_ = scale;
     const std::int64_t n = grads.numel();
     buckets_ = n == 0 ? 0 : static_cast<int>((n + bucket_ - 1) / bucket_);
     pending_.assign(static_cast<std::size_t>(buckets_), 0);

@@ -162,18 +162,6 @@ inline Canvas render_worst_examples(const data::Dataset& d, const std::vector<Wo
   return c;
 }
 
-// Writes the grid of the `count` worst images of `d` (probabilities [N, K] row-major, from
-// evaluate) to `path` as PNG, atomically. Nothing is written when there are no probabilities
-// (data parallel validation gathers none) or no images.
-inline void write_worst_examples_png(const std::string& path, const data::Dataset& d,
-                                     const std::vector<float>& probabilities, std::int64_t count,
-                                     const std::string& title) {
-  const std::int64_t k = d.num_classes();
-  if (count <= 0 || d.size() == 0 || static_cast<std::int64_t>(probabilities.size()) != d.size() * k) return;
-  const auto worst = worst_examples(probabilities.data(), d.labels.data(), d.size(), static_cast<int>(k), count);
-  write_png(path, render_worst_examples(d, worst, title));
-}
-
 // The same images as a table, to find them again: the title, then one line per image, worst
 // first: its rank, p(true class), true class, predicted class and its probability, and its key
 // (the file's path in the dataset, "csv line N" of a CSV, "<file>[i]" of an IDX file).
@@ -197,14 +185,34 @@ inline std::string worst_examples_table(const data::Dataset& d, const std::vecto
   return out;
 }
 
-// write_worst_examples_png, and the table (worst_examples_table) beside it: `png_path` with .txt
-// for .png. Both atomically; neither when the grid would not be written.
+namespace detail {
+// The `count` worst images of `d` (probabilities [N, K] row-major, from evaluate); none when there
+// are no probabilities (data parallel validation gathers none), no images or count <= 0.
+inline std::vector<WorstExample> worst_to_write(const data::Dataset& d, const std::vector<float>& probabilities,
+                                                std::int64_t count) {
+  const std::int64_t k = d.num_classes();
+  if (count <= 0 || d.size() == 0 || static_cast<std::int64_t>(probabilities.size()) != d.size() * k) return {};
+  return worst_examples(probabilities.data(), d.labels.data(), d.size(), static_cast<int>(k), count);
+}
+}  // namespace detail
+
+// Writes the grid of the `count` worst images of `d` (probabilities [N, K] row-major, from
+// evaluate) to `path` as PNG, atomically. Nothing is written when there are no probabilities
+// (data parallel validation gathers none) or no images.
+inline void write_worst_examples_png(const std::string& path, const data::Dataset& d,
+                                     const std::vector<float>& probabilities, std::int64_t count,
+                                     const std::string& title) {
+  const auto worst = detail::worst_to_write(d, probabilities, count);
+  if (!worst.empty()) write_png(path, render_worst_examples(d, worst, title));
+}
+
+// The grid (as write_worst_examples_png) and the table (worst_examples_table) beside it: `png_path`
+// with .txt for .png. Both atomically; neither when the grid would not be written.
 inline void write_worst_examples(const std::string& png_path, const data::Dataset& d,
                                  const std::vector<float>& probabilities, std::int64_t count, const std::string& title) {
-  const std::int64_t k = d.num_classes();
-  if (count <= 0 || d.size() == 0 || static_cast<std::int64_t>(probabilities.size()) != d.size() * k) return;
-  write_worst_examples_png(png_path, d, probabilities, count, title);
-  const auto worst = worst_examples(probabilities.data(), d.labels.data(), d.size(), static_cast<int>(k), count);
+  const auto worst = detail::worst_to_write(d, probabilities, count);
+  if (worst.empty()) return;
+  write_png(png_path, render_worst_examples(d, worst, title));
   const std::filesystem::path txt = std::filesystem::path(png_path).replace_extension(".txt");
   io::write_file_atomic(txt.string(), worst_examples_table(d, worst, title));
 }
