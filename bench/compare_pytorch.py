@@ -3,6 +3,7 @@
 run, and prints the ratio table (moodnet images/s / PyTorch images/s; > 1 = moodnet faster).
 
     /usr/bin/python3 bench/compare_pytorch.py [--build build/release] [--repeats 3] [--configs TAG ...]
+                                              [--winograd off|measured|both]
 
 TAGs are bench_pytorch.py's config tags (default: all of CONFIGS), e.g. --configs resnet_w32_blocks1.
 
@@ -34,10 +35,12 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
 """
 
 
-def ours(bench, threads, repeats, filt):
-    env = dict(os.environ, MOODNET_BENCH_THREADS=str(threads))
-    out = subprocess.run([bench, "--benchmark_format=json", "--benchmark_repetitions=%d" % repeats,
-                          "--benchmark_filter=" + filt], env=env, check=True, capture_output=True, text=True).stdout
+def ours(bench, threads, repeats, filt, winograd="off"):
+    env = dict(os.environ, MOODNET_BENCH_THREADS=str(threads), MOODNET_BENCH_WINOGRAD=winograd)
+    proc = subprocess.run([bench, "--benchmark_format=json", "--benchmark_repetitions=%d" % repeats,
+                           "--benchmark_filter=" + filt], env=env, check=True, capture_output=True, text=True)
+    out = proc.stdout
+    sys.stderr.write("".join(l + "\n" for l in proc.stderr.splitlines() if l.startswith("winograd: ")))
     res = {}
     for b in json.loads(out)["benchmarks"]:
         if b.get("run_type") != "iteration":
@@ -61,16 +64,22 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--configs", nargs="*", default=list(CONFIGS), choices=list(CONFIGS), metavar="TAG")
+    ap.add_argument("--winograd", choices=["off", "measured", "both"], default="off",
+                    help="moodnet's dense 3x3 layers: standard kernels, Winograd where it measured faster "
+                         "(MOODNET_BENCH_WINOGRAD), or both (an extra table of the measured setting)")
     args = ap.parse_args()
     tags = args.configs
     filt = "/(" + "|".join(t.replace(".", "[.]") for t in tags) + ")/"
     bench = os.path.join(args.build, "bench", "bench_train_step")
     profile = os.path.join(args.build, "bench", "bench_layer_profile")
     started = datetime.datetime.now().isoformat(timespec="minutes")
-    print("moodnet 2 threads ...", file=sys.stderr, flush=True)
-    m2 = ours(bench, 2, args.repeats, filt)
-    print("moodnet 1 thread (train step) ...", file=sys.stderr, flush=True)
-    m1 = ours(bench, 1, args.repeats, "train_step" + filt)
+    settings = ["off", "measured"] if args.winograd == "both" else [args.winograd]
+    m2, m1 = {}, {}
+    for w in settings:
+        print("moodnet 2 threads (winograd %s) ..." % w, file=sys.stderr, flush=True)
+        m2[w] = ours(bench, 2, args.repeats, filt, w)
+        print("moodnet 1 thread, train step (winograd %s) ..." % w, file=sys.stderr, flush=True)
+        m1[w] = ours(bench, 1, args.repeats, "train_step" + filt, w)
     print("PyTorch (no-mmap) ...", file=sys.stderr, flush=True)
     pt = pytorch(args.repeats, tags)
     rss_ours = float(subprocess.run([profile, "mobilenet", "1", "5"], check=True, capture_output=True, text=True,
@@ -78,18 +87,21 @@ def main():
     rss_torch = float(subprocess.run(["/usr/bin/python3", "-c", PEAK_RSS_TORCH, REFERENCE], check=True,
                                      capture_output=True, text=True, env=dict(os.environ, **NO_MMAP)).stdout.strip())
 
-    print("Measured %s, batch 64, float32, medians of %d repeats; command: /usr/bin/python3 bench/compare_pytorch.py\n"
-          % (started, args.repeats))
-    print("| network | moodnet train img/s | PyTorch train img/s | train ratio | moodnet infer img/s | PyTorch infer img/s | infer ratio | moodnet 2T/1T train |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for tag in tags:
-        tr, inf = m2[("train_step", tag)], m2[("inference", tag)]
-        ptr, pinf = pt[("train", tag.replace("alpha0.5", "alpha0.5"))], pt[("infer", tag)]
-        print("| %s | %.0f | %.0f | **%.2fx** | %.0f | %.0f | **%.2fx** | %.2fx |" % (
-            tag, tr, ptr, tr / ptr, inf, pinf, inf / pinf, tr / m1[("train_step", tag)]))
-    print("\nPeak resident memory, MobileNet-V1-48 alpha 1 training at batch 64: moodnet %.0f MiB, PyTorch %.0f MiB (ratio %.2f)"
+    print("Measured %s, batch 64, float32, medians of %d repeats; command: /usr/bin/python3 bench/compare_pytorch.py%s\n"
+          % (started, args.repeats, " --winograd " + args.winograd if args.winograd != "off" else ""))
+    for w in settings:
+        if len(settings) > 1 or w != "off":
+            print("moodnet with --winograd %s:\n" % w)
+        print("| network | moodnet train img/s | PyTorch train img/s | train ratio | moodnet infer img/s | PyTorch infer img/s | infer ratio | moodnet 2T/1T train |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for tag in tags:
+            tr, inf = m2[w][("train_step", tag)], m2[w][("inference", tag)]
+            ptr, pinf = pt[("train", tag)], pt[("infer", tag)]
+            print("| %s | %.0f | %.0f | **%.2fx** | %.0f | %.0f | **%.2fx** | %.2fx |" % (
+                tag, tr, ptr, tr / ptr, inf, pinf, inf / pinf, tr / m1[w][("train_step", tag)]))
+        print()
+    print("Peak resident memory, MobileNet-V1-48 alpha 1 training at batch 64: moodnet %.0f MiB, PyTorch %.0f MiB (ratio %.2f)"
           % (rss_ours, rss_torch, rss_ours / rss_torch))
-
 
 if __name__ == "__main__":
     main()

@@ -5,10 +5,14 @@
 // Counter `images_per_s` per benchmark; the reported time is the median over repetitions when run
 // with --benchmark_repetitions (bench/compare_pytorch.py does).
 //
-// Threads: MOODNET_BENCH_THREADS (default 2).
+// Threads: MOODNET_BENCH_THREADS (default 2). MOODNET_BENCH_WINOGRAD=measured: the dense 3x3
+// layers run Winograd where it measured faster (graph/conv_algorithm.hpp; one table for the whole
+// process, so each shape is measured once, before the first untimed step).
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,10 +34,23 @@ int bench_threads() {
 
 // The registered model `net` with these size arguments (models/registry.hpp; the others take their
 // defaults), seed 0.
+// MOODNET_BENCH_WINOGRAD=measured: the process's one table (null when off).
+const std::shared_ptr<graph::ConvAlgorithmTable>& winograd_table() {
+  static const auto table = [] {
+    const char* env = std::getenv("MOODNET_BENCH_WINOGRAD");
+    if (!env || std::string(env) == "off") return std::shared_ptr<graph::ConvAlgorithmTable>();
+    if (std::string(env) != "measured") fail("MOODNET_BENCH_WINOGRAD must be off or measured, got '", env, "'");
+    return std::make_shared<graph::ConvAlgorithmTable>(graph::ConvAlgorithmTable::Policy::measured);
+  }();
+  return table;
+}
+
 Model<float> build(const std::string& net, const SizeArgs& size) {
   ModelSpec spec;
   spec.size = size;
-  return build_model<float>(net, spec);
+  Model<float> m = build_model<float>(net, spec);
+  m.set_conv_algorithms(winograd_table());
+  return m;
 }
 
 struct Inputs {
@@ -107,4 +124,14 @@ MOODNET_NET_BENCH(resnext_cardinality8_group_width4_w64_blocks2, "resnext", {"ca
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// Google Benchmark's main, then what MOODNET_BENCH_WINOGRAD=measured measured (stderr: the
+// benchmark's own output stays machine-readable).
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  if (const auto& table = winograd_table())
+    for (const auto& m : table->measurements()) std::fprintf(stderr, "%s\n", graph::format_conv_measurement(m).c_str());
+  return 0;
+}

@@ -20,7 +20,7 @@ struct Documented {
 };
 constexpr Documented kShipped[] = {
     {"models/customnet_w32.safetensors", 2457, 4885},
-    {"models/mobilenet_a0.5.safetensors", 2376, 4736},
+    {"models/mobilenet_a0.5.safetensors", 2433, 4830},
     {"models/resnet10_w32.safetensors", 2537, 5035},
 };
 constexpr std::int64_t kTolerance = 3;

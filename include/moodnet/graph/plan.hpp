@@ -35,9 +35,11 @@
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/graph/backward_observer.hpp"
 #include "moodnet/graph/builder.hpp"
+#include "moodnet/graph/conv_algorithm.hpp"
 #include "moodnet/graph/memory_plan.hpp"
 #include "moodnet/graph/passes.hpp"
 #include "moodnet/graph/step.hpp"
+#include "moodnet/graph/steps/conv.hpp"
 #include "moodnet/kernels/activations.hpp"
 
 namespace moodnet::graph {
@@ -46,6 +48,9 @@ struct PlanOptions {
   bool training = true;
   bool input_grad = false;  // compute the gradient w.r.t. the network input too
   PassOptions passes;
+  // Where the dense 3x3 convolutions may run Winograd (graph/conv_algorithm.hpp); null: nowhere.
+  // The table outlives the plan; compiling may measure shapes it lacks and add them.
+  ConvAlgorithmTable* conv_algorithms = nullptr;
 };
 
 // Seconds per step, filled by a plan that has them attached (Plan::set_step_times): forward[i] for
@@ -168,6 +173,7 @@ class Plan {
     shapes_ = b.value_shapes();
     StepList<T> list(steps_, output_);
     run_passes(list, options_.passes, options_.training);
+    if (options_.conv_algorithms) choose_conv_algorithms(*options_.conv_algorithms);
     plan_memory();
     arena_ = Tensor<unsigned char>({memory_.total_bytes() + kTailBytes});
     io_.resize(steps_.size());
@@ -178,6 +184,11 @@ class Plan {
       io.ws = ws_;
       for (int a : aux_[i]) io.aux.push_back(arena_.data() + memory_.offset(a));
     }
+  }
+
+  void choose_conv_algorithms(ConvAlgorithmTable& table) {
+    for (auto& s : steps_)
+      if (auto* conv = dynamic_cast<Conv2dStep<T>*>(s.get())) conv->set_algorithms(table.template choose<T>(conv->params(), *ws_));
   }
 
   static double seconds_since(std::chrono::steady_clock::time_point t0) {

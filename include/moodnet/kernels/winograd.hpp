@@ -1,8 +1,8 @@
 #pragma once
 // Winograd convolution F(m x m, 3 x 3), m = 2 or 4, for dense 3x3 stride-1 layers: forward, input
 // gradient and weight gradient, with the layouts and argument order of kernels/conv2d.hpp (NCHW
-// activations, OIHW weights, Conv2dParams), so a layer can pick it per layer and pass. Not used by
-// the layers or the plan yet: the choice waits for measurements (docs/kernels.md, "Winograd").
+// activations, OIHW weights, Conv2dParams), so a plan can pick it per layer and pass: where it
+// measures faster, with a graph::ConvAlgorithmTable (graph/conv_algorithm.hpp; docs/kernels.md).
 // The transforms and their identities: kernels/winograd_transforms.hpp.
 //
 //   x: [N, C, H, W]    w: [K, C, 3, 3]    y: [N, K, OH, OW]    supported: winograd_supported(p)

@@ -121,6 +121,14 @@ class Model {
     plans_.clear(), last_ = nullptr;
   }
 
+  // Where the dense 3x3 convolutions may run Winograd (graph/conv_algorithm.hpp): plans compiled
+  // from now on take their algorithms from `table` (shared: it may measure and grow); null = none.
+  void set_conv_algorithms(std::shared_ptr<graph::ConvAlgorithmTable> table) {
+    conv_algorithms_ = std::move(table);
+    plans_.clear(), last_ = nullptr;
+  }
+  const std::shared_ptr<graph::ConvAlgorithmTable>& conv_algorithms() const { return conv_algorithms_; }
+
   // The plan for a batch of this shape in the current mode (compiled on first use).
   graph::Plan<T>& plan(const Shape& batch) {
     const std::vector<bool>& modes = layer_modes();
@@ -130,6 +138,7 @@ class Model {
     o.training = root_->training();
     o.input_grad = input_grad_;
     o.passes = passes_;
+    o.conv_algorithms = conv_algorithms_.get();
     plans_.push_back({batch, modes, graph::Plan<T>::template compile(*root_, batch, o, workspace_.get())});
     return *plans_.back().plan;
   }
@@ -281,6 +290,7 @@ class Model {
   graph::Plan<T>* last_ = nullptr;  // the plan of the last forward
   bool input_grad_ = false;
   graph::PassOptions passes_;
+  std::shared_ptr<graph::ConvAlgorithmTable> conv_algorithms_;
   std::vector<bool> modes_;  // scratch of layer_modes()
 };
 

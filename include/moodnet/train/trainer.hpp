@@ -54,6 +54,7 @@
 #include "moodnet/data/fer2013.hpp"
 #include "moodnet/data/loader.hpp"
 #include "moodnet/data/normalize.hpp"
+#include "moodnet/graph/conv_algorithm.hpp"
 #include "moodnet/io/atomic_file.hpp"
 #include "moodnet/io/model_checkpoint.hpp"
 #include "moodnet/io/run_lock.hpp"
@@ -153,6 +154,7 @@ class Trainer {
   static constexpr const char* kCheckpointKey = "checkpoint";  // "<run id>/<step>" in both files
   static constexpr const char* kConfigFile = "config.json";    // the run's flags, for people and tools
   static constexpr const char* kSnapshots = "snapshots";       // --save-every: epoch_NNN.safetensors
+  static constexpr const char* kConvAlgorithmsKey = "conv.algorithms";  // --winograd measured: the choices
   // A batch loss above kDivergedLoss x max(1, ln K) (ln K: the loss of a uniform guess over K
   // classes) is divergence: a training run's loss starts near ln K and falls; 100 times that is
   // logits off by hundreds (Adam at lr 1e4 reaches 5e14 in its second step).
@@ -190,6 +192,13 @@ class Trainer {
     if (!c_.program.empty()) md_.extra["program"] = c_.program;
     if (!c_.flags.empty()) md_.extra["flags"] = flags_json(false);
     model_ = std::make_unique<Model<float>>(io::make_model<float>(md_, c_.seed));
+    if (c_.winograd == "measured") {
+      // Each process would measure for itself and might choose apart from the others; one table
+      // for all ranks is not built yet.
+      if (group_) fail("--winograd measured: not with several ranks (mpirun) yet; use --winograd off");
+      conv_table_ = std::make_shared<graph::ConvAlgorithmTable>(graph::ConvAlgorithmTable::Policy::measured);
+      model_->set_conv_algorithms(conv_table_);
+    }
     log_ << model_->summary(c_.batch_size);
 
     std::vector<float> class_w;
@@ -265,6 +274,12 @@ class Trainer {
       fail("--resume: ", last_state, " holds no weight average (its run was started without --ema): resume without "
            "--ema, or start a new run");
     if (ema_) load_weight_average(s, *ema_);
+    if (conv_table_ && s.has(kConvAlgorithmsKey)) {  // the choices the run made: the same arithmetic again
+      *conv_table_ = graph::ConvAlgorithmTable::parse(s.get_string(kConvAlgorithmsKey), last_state);
+      model_->set_conv_algorithms(conv_table_);  // drops the plans compiled so far (the summary's own measurements)
+      log_ << "winograd: the run's " << conv_table_->entries().size() << " recorded choices, from " << last_state
+           << "\n";
+    }
     progress_.validate(last_state, steps_per_epoch_);
     if (c_.replan_epochs && c_.epochs != progress_.epochs_total) replan(c_.epochs);
     if (std::filesystem::exists(path("history.csv"))) history_ = read_history_csv(path("history.csv"));
@@ -366,6 +381,15 @@ class Trainer {
     return e;
   }
 
+  // --winograd measured: one line per shape measured since the last call (plans compile lazily:
+  // the training plans in the first batches, the evaluation plans in the first validation).
+  void log_conv_measurements() {
+    if (!conv_table_) return;
+    const auto& m = conv_table_->measurements();
+    for (; conv_measurements_logged_ < m.size(); ++conv_measurements_logged_)
+      log_ << graph::format_conv_measurement(m[conv_measurements_logged_]) << "\n";
+  }
+
   // ---- phase 5: end of an epoch: validation, history, checkpoints, plots ---------------------------
   // Returns the epoch's wall time (training and validation).
   double end_epoch(const EpochRun& e) {
@@ -393,6 +417,7 @@ class Trainer {
     EpochSummary es{r.epoch, p.epochs_total, r.train_loss, r.train_acc, r.val_loss, r.val_acc, r.lr, r.epoch_seconds,
                     e.loader.wait_seconds};
     log_ << format_epoch_summary(es) << "\n";
+    log_conv_measurements();
     if (raw) {  // the line above is the average's
       char line[96];
       std::snprintf(line, sizeof line, "  (val above: the weight average; raw weights: val loss %.4f acc %.2f%%)\n",
@@ -570,6 +595,7 @@ class Trainer {
             {"norm_bias_lr_scale", num(c_.norm_bias_lr_scale)},
             {"ema", c_.ema > 0 ? num(c_.ema) + (c_.ema_warmup ? " warmup" : "") : "0"},
             {"sync_bn", c_.sync_bn ? "1" : "0"},
+            {"winograd", c_.winograd},
             {"data", data_fingerprint()}};
   }
   // "<hex>/<train images>/<validation images>": a 64-bit hash of both splits' pixels and labels.
@@ -609,6 +635,7 @@ class Trainer {
     s.set_string(kCheckpointKey, id);
     save_train_state<float>(s, progress_, *opt_, *schedule_);
     if (ema_) save_weight_average(s, *ema_);
+    if (conv_table_) s.set_string(kConvAlgorithmsKey, conv_table_->str());
     io::save_training_state(path(kLastState), s);
     std::filesystem::remove(prev, ec);
   }
@@ -775,6 +802,8 @@ class Trainer {
   std::unique_ptr<CrossEntropyLoss<float>> loss_;
   std::unique_ptr<Optimizer<float>> opt_;
   std::unique_ptr<WeightAverage<float>> ema_;  // --ema, else null
+  std::shared_ptr<graph::ConvAlgorithmTable> conv_table_;  // --winograd measured, else null
+  std::size_t conv_measurements_logged_ = 0;
   std::unique_ptr<data::BatchLoader> loader_;
   data::Dataset val_shard_;  // data parallel: this rank's part of the validation split
   std::int64_t steps_per_epoch_ = 0;

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "moodnet/core/tensor.hpp"
+#include "moodnet/graph/conv_algorithm.hpp"
 #include "moodnet/graph/steps/batchnorm_state.hpp"
 #include "moodnet/graph/step.hpp"
 #include "moodnet/kernels/channel_affine.hpp"
@@ -53,18 +54,26 @@ class Conv2dStep : public Step<T> {
   std::string describe() const override {
     return std::to_string(p_.C) + "->" + std::to_string(p_.K) + ", k" + std::to_string(p_.R) + " s" +
            std::to_string(p_.stride_h) + " p" + std::to_string(p_.pad_h) +
-           (p_.groups > 1 ? " g" + std::to_string(p_.groups) : "");
+           (p_.groups > 1 ? " g" + std::to_string(p_.groups) : "") +
+           (algorithms_.any_winograd() ? " [" + algorithms_.str() + "]" : "");
   }
   const kernels::Conv2dParams& params() const { return p_; }
   FoldedBatchNorm<T>& folded() { return folded_; }
+  // Per pass: the standard kernels or Winograd (graph/conv_algorithm.hpp; the plan sets it).
+  const ConvAlgorithms& algorithms() const { return algorithms_; }
+  void set_algorithms(ConvAlgorithms a) {
+    MOODNET_CHECK(!a.any_winograd() || kernels::winograd_supported(p_), "conv ", describe(),
+                  ": Winograd needs a dense 3x3 kernel with stride 1");
+    algorithms_ = a;
+  }
 
   void forward(const StepIO<T>& io) override {
-    kernels::conv2d_forward(p_, io.in[0], w_.data(), b_.data(), io.out, *io.ws, folded_.prepare());
+    run_conv_forward<T>(algorithms_.forward, p_, io.in[0], w_.data(), b_.data(), io.out, *io.ws, folded_.prepare());
   }
   void backward(const StepIO<T>& io) override {
-    kernels::conv2d_backward_weight(p_, io.in[0], io.dy, dw_.data(), *io.ws);
+    run_conv_backward_weight<T>(algorithms_.weight_grad, p_, io.in[0], io.dy, dw_.data(), *io.ws);
     if (b_.data()) kernels::conv2d_backward_bias(p_, io.dy, db_.data());
-    if (io.dx[0]) kernels::conv2d_backward_input(p_, io.dy, w_.data(), io.dx[0], *io.ws);
+    if (io.dx[0]) run_conv_backward_input<T>(algorithms_.input_grad, p_, io.dy, w_.data(), io.dx[0], *io.ws);
   }
   bool backward_reads_input(int) const override { return true; }
   bool has_parameter_grads() const override { return true; }
@@ -81,6 +90,7 @@ class Conv2dStep : public Step<T> {
   kernels::Conv2dParams p_;
   TensorView<T> w_, dw_, b_, db_;
   FoldedBatchNorm<T> folded_;
+  ConvAlgorithms algorithms_;
 };
 
 template <class T>

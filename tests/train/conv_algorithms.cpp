@@ -1,0 +1,61 @@
+// The trainers' --winograd measured (train/trainer.hpp, graph/conv_algorithm.hpp): the run logs
+// what it measured, records its choices in the training state, and a resume runs those choices
+// (read back, not measured again), so that from the first checkpoint on, where the run stops and
+// resumes changes no bit; a resume that changes the flag is refused.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <string>
+
+#include "moodnet/io/training_state.hpp"
+#include "moodnet/train/trainer.hpp"
+#include "tiny_run.hpp"
+
+using namespace moodnet;
+using namespace moodnet::train;
+namespace fs = std::filesystem;
+
+TEST_CASE("Trainer --winograd measured: choices logged, recorded and pinned on resume", "[train][winograd]") {
+  test::TempDir dir("winograd-run");
+  test::write_tiny_run_data(dir / "data");
+  const fs::path out = dir / "run";
+  TrainConfig c = test::tiny_run_config(dir / "data", out);
+  c.winograd = "measured";
+  c.max_steps = 7;  // into the second epoch: the first epoch's validation compiled the eval plans
+  std::string log;
+  test::tiny_run(c, &log);
+  INFO(log);
+  // CustomNet w 8 on 16x16 images at batch 4: its stride-1 3x3 layers at 16x16, 8x8, 4x4, 2x2.
+  CHECK_THAT(log, Catch::Contains("winograd: N4 C1 K8 16x16 p1: forward "));
+  CHECK_THAT(log, Catch::Contains("winograd: N4 C8 K8 16x16 p1: forward "));
+  const io::TrainingState s = io::load_training_state((out / "last.state.safetensors").string());
+  REQUIRE(s.has("conv.algorithms"));
+  const std::string recorded = s.get_string("conv.algorithms");
+  CHECK_THAT(recorded, Catch::Contains("N4 C8 K8 16x16 p1="));
+  const auto table = graph::ConvAlgorithmTable::parse(recorded, "state");
+
+  // From this checkpoint on the choices are pinned: resumed straight to step 12, or stopped at
+  // step 9 and resumed again, the run reaches the same weights bit for bit.
+  const fs::path copy = dir / "copy";
+  fs::copy(out, copy, fs::copy_options::recursive);
+  c.resume = true, c.max_steps = 12;
+  std::string resumed;
+  test::tiny_run(c, &resumed);
+  CHECK_THAT(resumed, Catch::Contains("winograd: the run's " + std::to_string(table.entries().size()) +
+                                      " recorded choices"));
+  CHECK_THAT(resumed, !Catch::Contains("winograd: N4 C8 K8 16x16 p1: forward "));  // nothing measured again
+  const io::TrainingState s2 = io::load_training_state((out / "last.state.safetensors").string());
+  CHECK(s2.get_string("conv.algorithms") == recorded);
+
+  TrainConfig twice = c;
+  twice.out = copy.string();
+  twice.max_steps = 9;
+  test::tiny_run(twice);
+  twice.max_steps = 12;
+  test::tiny_run(twice);
+  CHECK(test::read_bytes(copy / "last.safetensors") == test::read_bytes(out / "last.safetensors"));
+
+  TrainConfig off = c;
+  off.winograd = "off";
+  CHECK_THROWS_WITH(test::tiny_run(off), Catch::Contains("winograd measured, now off"));
+}
