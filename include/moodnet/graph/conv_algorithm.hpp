@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "moodnet/core/error.hpp"
+#include "moodnet/core/rng.hpp"
 #include "moodnet/core/tensor.hpp"
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/conv2d.hpp"
@@ -191,8 +192,7 @@ class ConvAlgorithmTable {
   static Measurement measure(const kernels::Conv2dParams& p, Workspace& ws) {
     Tensor<T> x(p.input_shape()), w(p.weight_shape()), dy(p.output_shape()), y(p.output_shape()),
         dx(p.input_shape()), dw(p.weight_shape());
-    fill_pseudo_random(x), fill_pseudo_random(w), fill_pseudo_random(dy);
-    dw.fill(T(0));
+    fill_normal(x.view(), 1, 0.0, 1.0), fill_normal(w.view(), 2, 0.0, 1.0), fill_normal(dy.view(), 3, 0.0, 1.0);
     const ConvAlgorithm candidates[3] = {ConvAlgorithm::standard, ConvAlgorithm::winograd_f2,
                                          ConvAlgorithm::winograd_f4};
     Measurement m;
@@ -216,15 +216,6 @@ class ConvAlgorithmTable {
       best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     return best;
-  }
-
-  template <class T>
-  static void fill_pseudo_random(Tensor<T>& t) {
-    std::uint64_t s = 0x9E3779B97F4A7C15ull;
-    for (std::int64_t i = 0; i < t.numel(); ++i) {
-      s = s * 6364136223846793005ull + 1442695040888963407ull;
-      t.data()[i] = static_cast<T>(static_cast<double>(s >> 40) / double(1 << 24) - 0.5);
-    }
   }
 
   Policy policy_;
