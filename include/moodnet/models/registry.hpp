@@ -36,7 +36,7 @@ inline const std::vector<ModelInfo>& model_registry() {
        .description = "MobileNet-V1 for 48x48 inputs: 13 depthwise-separable blocks, width alpha",
        .size_args = {{.key = "alpha", .flag = "width", .default_value = 1.0, .min = 0.01, .max = 4,
                       .help = "width multiplier alpha"}},
-       .recipe = {.size = {{"alpha", 0.5}}, .epochs = 50, .batch_size = 64, .lr = 0.1, .weight_decay = 1e-4},
+       .recipe = {.size = {{"alpha", 0.5}}, .epochs = 60, .batch_size = 64, .lr = 0.1, .weight_decay = 1e-4},
        .build_float = mobilenet_v1_48_from_spec<float>,
        .build_double = mobilenet_v1_48_from_spec<double>},
       {.name = "customnet",
