@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The trainers over MPI, end to end on the bundled FER-2013 sample (`train`, CustomNet w 8, one
 # thread per rank): 2 ranks train and only rank 0 writes; --sync-bn trains; the same run twice
-# writes the same bytes, and so does --overlap-allreduce; a run stopped by --max-steps resumes on 2 ranks; flags that differ between ranks, a rank that
+# writes the same bytes, and so does --overlap-allreduce; --winograd f2 trains and measured is refused; a run stopped by --max-steps resumes on 2 ranks; flags that differ between ranks, a rank that
 # cannot read its data and a rank killed mid-run each end the whole job with a clear error, never
 # a hang (every mpiexec runs under `timeout`).
 # usage: smoke_distributed.sh <bin-dir> <mpiexec>
@@ -31,6 +31,17 @@ timeout 300 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --sync-bn --max-steps 3 --
 grep -q "data parallel: 2 ranks.*, [1-9][0-9]* batchnorm layers synchronised" "$work/s.log" || { cat "$work/s.log"; fail "the log does not say batchnorm is synchronised"; }
 timeout 300 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --sync-bn --max-steps 3 --out "$work/s2" > "$work/s2.log" 2>&1 || fail "the second --sync-bn run failed"
 cmp -s "$work/s/last.safetensors" "$work/s2/last.safetensors" || fail "two identical --sync-bn runs wrote different weights"
+
+# --winograd f2: one fixed tile, the same on every rank, trains on 2 ranks (measured is refused:
+# the ranks would time, and choose, apart).
+timeout 300 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --winograd f2 --max-steps 3 --out "$work/w" > "$work/w.log" 2>&1 || { cat "$work/w.log"; fail "--winograd f2 did not train on 2 ranks"; }
+grep -q "\[f2,f2,f2\]" "$work/w.log" || { cat "$work/w.log"; fail "the plan does not show F(2x2) on 2 ranks"; }
+set +e
+timeout 120 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --winograd measured --max-steps 3 --out "$work/wm" > "$work/wm.log" 2>&1
+rc=$?
+set -e
+[[ $rc != 0 && $rc != 124 ]] || fail "--winograd measured on 2 ranks: exit $rc (124: a hang)"
+grep -q "winograd measured: not with several ranks" "$work/wm.log" || { cat "$work/wm.log"; fail "--winograd measured on 2 ranks: no clear error"; }
 
 # The same run again: the same bytes.
 timeout 300 "$mpiexec" -n 2 "$bin/train" "${args[@]}" --out "$work/b" > "$work/b.log" 2>&1 || fail "the second run failed"

@@ -146,6 +146,7 @@ TEST_CASE("ConvAlgorithmTable: the standard policy, text round trip and errors",
   kernels::Conv2dParams strided = p;
   strided.stride_h = strided.stride_w = 2;
   CHECK(fixed.choose<float>(strided, ws) == ConvAlgorithms{});  // not Winograd's shape
+  CHECK(fixed.str() == "N2 C3 K4 9x9 p1=f2,f2,f2");               // recorded, as a run's state stores it
 
   ConvAlgorithmTable t;
   t.pin("N2 C3 K4 9x9 p1", {ConvAlgorithm::winograd_f4, ConvAlgorithm::standard, ConvAlgorithm::winograd_f2});

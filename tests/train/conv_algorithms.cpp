@@ -1,4 +1,4 @@
-// The trainers' --winograd measured (train/trainer.hpp, graph/conv_algorithm.hpp): the run logs
+// The trainers' --winograd measured and f2/f4 (train/trainer.hpp, graph/conv_algorithm.hpp): the run logs
 // what it measured, records its choices in the training state, and a resume runs those choices
 // (read back, not measured again), so that from the first checkpoint on, where the run stops and
 // resumes changes no bit; a resume that changes the flag is refused.
@@ -58,4 +58,37 @@ TEST_CASE("Trainer --winograd measured: choices logged, recorded and pinned on r
   TrainConfig off = c;
   off.winograd = "off";
   CHECK_THROWS_WITH(test::tiny_run(off), Catch::Contains("winograd measured, now off"));
+}
+
+TEST_CASE("Trainer --winograd f4: the tile on every eligible layer, recorded, and a resume changes no bit",
+          "[train][winograd]") {
+  test::TempDir dir("winograd-fixed");
+  test::write_tiny_run_data(dir / "data");
+  TrainConfig c = test::tiny_run_config(dir / "data", dir / "straight");
+  c.winograd = "f4";
+  c.max_steps = 6;
+  test::tiny_run(c);
+  const std::string recorded =
+      io::load_training_state((dir / "straight" / "last.state.safetensors").string()).get_string("conv.algorithms");
+  CHECK_THAT(recorded, Catch::Contains("N4 C1 K8 16x16 p1=f4,f4,f4"));
+  CHECK_THAT(recorded, Catch::Contains("N4 C8 K8 16x16 p1=f4,f4,f4"));
+  CHECK_THAT(recorded, !Catch::Contains("standard"));
+
+  TrainConfig stopped = c;  // stopped at step 3 and resumed to 6: the same bits as straight through
+  stopped.out = (dir / "stopped").string();
+  stopped.max_steps = 3;
+  test::tiny_run(stopped);
+  stopped.resume = true, stopped.max_steps = 6;
+  test::tiny_run(stopped);
+  CHECK(test::read_bytes(dir / "stopped" / "last.safetensors") == test::read_bytes(dir / "straight" / "last.safetensors"));
+
+  TrainConfig off = c;  // the standard kernels compute other roundings: Winograd did run
+  off.winograd = "off";
+  off.out = (dir / "off").string();
+  test::tiny_run(off);
+  CHECK(test::read_bytes(dir / "off" / "last.safetensors") != test::read_bytes(dir / "straight" / "last.safetensors"));
+
+  TrainConfig bad = c;
+  bad.winograd = "f6";
+  CHECK_THROWS_WITH(validate(bad), "--winograd must be off, measured, f2 or f4, got 'f6'");
 }

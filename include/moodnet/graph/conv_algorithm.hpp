@@ -128,14 +128,14 @@ class ConvAlgorithmTable {
 
   // The algorithms for a convolution of parameters p: standard where Winograd does not apply
   // (the key names only shapes it supports: 3x3, stride 1, dense); else the table's entry; else
-  // measured now (on ws) and recorded (Policy::measured), the fixed choice, or standard.
+  // measured now (on ws) and recorded (Policy::measured), the fixed choice (recorded too), or standard.
   template <class T>
   ConvAlgorithms choose(const kernels::Conv2dParams& p, Workspace& ws) {
     if (!kernels::winograd_supported(p)) return {};
     const std::string key = conv_shape_key(p);
     if (auto it = entries_.find(key); it != entries_.end()) return it->second;
     if (policy_ == Policy::standard) return {};
-    if (policy_ == Policy::fixed) return fixed_;
+    if (policy_ == Policy::fixed) return entries_[key] = fixed_;  // recorded: str() pins it on resume
     Measurement m = measure<T>(p, ws);
     m.key = key;
     measurements_.push_back(m);

@@ -114,9 +114,10 @@ inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c) {
   flags.add("overlap-allreduce", &c.overlap_allreduce,
             "data-parallel runs (mpirun): average each bucket of gradients while the backward pass goes on "
             "(the same sums; docs/distributed.md says when it pays)");
-  flags.add_choice("winograd", &c.winograd, {"off", "measured"},
-                   "dense 3x3 stride-1 convolutions: off (the standard kernels) or measured (Winograd F(2x2)/F(4x4) "
-                   "for each layer and pass where it measures faster, chosen once and recorded for --resume)");
+  flags.add_choice("winograd", &c.winograd, {"off", "measured", "f2", "f4"},
+                   "dense 3x3 stride-1 convolutions: off (the standard kernels), measured (Winograd F(2x2)/F(4x4) "
+                   "for each layer and pass where it measures faster, chosen once and recorded for --resume), or "
+                   "f2 / f4 (that tile on every such layer and pass, fast or not: accuracy experiments)");
 }
 
 // The flags of `train` alone: the stored image shape, whether a mirror image keeps the class, IDX

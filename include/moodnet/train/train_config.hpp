@@ -62,6 +62,7 @@ struct TrainConfig {
   bool sync_bn = false;       // data parallel: batchnorm statistics over the global batch, not each rank's shard
   bool overlap_allreduce = false;  // data parallel: average gradient buckets while backward runs (same sums)
   std::string winograd = "off";    // dense 3x3 convolutions: off | measured (per layer and pass, graph/conv_algorithm.hpp)
+                                   // | f2 | f4 (that tile on every such layer and pass: accuracy experiments)
 };
 
 // One-line validation of a configuration; every message names the flag and value.
@@ -99,8 +100,8 @@ inline void validate(const TrainConfig& c) {
   MOODNET_CHECK(c.save_every >= 0, "--save-every must be >= 0 (0 = off), got ", c.save_every);
   check_optimizer_name(c.optimizer);
   parse_tta(c.tta);
-  MOODNET_CHECK(c.winograd == "off" || c.winograd == "measured", "--winograd must be off or measured, got '",
-                c.winograd, "'");
+  MOODNET_CHECK(c.winograd == "off" || c.winograd == "measured" || c.winograd == "f2" || c.winograd == "f4",
+                "--winograd must be off, measured, f2 or f4, got '", c.winograd, "'");
 }
 
 // The --schedule of a configuration for a run of `total_steps` optimizer steps (make_schedule adds

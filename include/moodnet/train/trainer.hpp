@@ -195,10 +195,13 @@ class Trainer {
     if (c_.winograd == "measured") {
       // Each process would measure for itself and might choose apart from the others; one table
       // for all ranks is not built yet.
-      if (group_) fail("--winograd measured: not with several ranks (mpirun) yet; use --winograd off");
+      if (group_) fail("--winograd measured: not with several ranks (mpirun) yet; use --winograd off, f2 or f4");
       conv_table_ = std::make_shared<graph::ConvAlgorithmTable>(graph::ConvAlgorithmTable::Policy::measured);
-      model_->set_conv_algorithms(conv_table_);
+    } else if (c_.winograd == "f2" || c_.winograd == "f4") {  // one tile everywhere: every rank computes alike
+      const auto a = c_.winograd == "f2" ? graph::ConvAlgorithm::winograd_f2 : graph::ConvAlgorithm::winograd_f4;
+      conv_table_ = std::make_shared<graph::ConvAlgorithmTable>(graph::ConvAlgorithmTable::everywhere({a, a, a}));
     }
+    if (conv_table_) model_->set_conv_algorithms(conv_table_);
     log_ << model_->summary(c_.batch_size);
 
     std::vector<float> class_w;
@@ -274,7 +277,8 @@ class Trainer {
       fail("--resume: ", last_state, " holds no weight average (its run was started without --ema): resume without "
            "--ema, or start a new run");
     if (ema_) load_weight_average(s, *ema_);
-    if (conv_table_ && s.has(kConvAlgorithmsKey)) {  // the choices the run made: the same arithmetic again
+    // --winograd f2/f4 choose alike again by themselves; measured ones are pinned.
+    if (conv_table_ && c_.winograd == "measured" && s.has(kConvAlgorithmsKey)) {  // the same arithmetic again
       *conv_table_ = graph::ConvAlgorithmTable::parse(s.get_string(kConvAlgorithmsKey), last_state);
       model_->set_conv_algorithms(conv_table_);  // drops the plans compiled so far (the summary's own measurements)
       log_ << "winograd: the run's " << conv_table_->entries().size() << " recorded choices, from " << last_state
@@ -802,7 +806,7 @@ class Trainer {
   std::unique_ptr<CrossEntropyLoss<float>> loss_;
   std::unique_ptr<Optimizer<float>> opt_;
   std::unique_ptr<WeightAverage<float>> ema_;  // --ema, else null
-  std::shared_ptr<graph::ConvAlgorithmTable> conv_table_;  // --winograd measured, else null
+  std::shared_ptr<graph::ConvAlgorithmTable> conv_table_;  // --winograd measured, f2 or f4, else null
   std::size_t conv_measurements_logged_ = 0;
   std::unique_ptr<data::BatchLoader> loader_;
   data::Dataset val_shard_;  // data parallel: this rank's part of the validation split
