@@ -3,13 +3,14 @@
 run, and prints the ratio table (moodnet images/s / PyTorch images/s; > 1 = moodnet faster).
 
     /usr/bin/python3 bench/compare_pytorch.py [--build build/release] [--repeats 3] [--configs TAG ...]
-                                              [--winograd off|measured|both]
+                                              [--winograd off|measured|both] [--precision fp32|bf16|both]
 
 TAGs are bench_pytorch.py's config tags (default: all of CONFIGS), e.g. --configs resnet_w32_blocks1.
 
 PyTorch runs in its "no-mmap" mode (glibc allocator set to reuse memory, as moodnet does): see
 ../shared/reference/README.md. Also measured: moodnet's 2-thread vs 1-thread training step, and the
-peak resident memory of a MobileNet alpha-1 training run at batch 64 on both sides.
+peak resident memory of a MobileNet alpha-1 training run at batch 64 on both sides. Each moodnet
+setting (--winograd, --precision) gets its own table against the same PyTorch timings.
 """
 import argparse, datetime, json, os, statistics, subprocess, sys, tempfile
 
@@ -35,8 +36,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
 """
 
 
-def ours(bench, threads, repeats, filt, winograd="off"):
-    env = dict(os.environ, MOODNET_BENCH_THREADS=str(threads), MOODNET_BENCH_WINOGRAD=winograd)
+def ours(bench, threads, repeats, filt, setting):
+    env = dict(os.environ, MOODNET_BENCH_THREADS=str(threads), MOODNET_BENCH_WINOGRAD=setting["winograd"],
+               MOODNET_BENCH_PRECISION=setting["precision"])
     proc = subprocess.run([bench, "--benchmark_format=json", "--benchmark_repetitions=%d" % repeats,
                            "--benchmark_filter=" + filt], env=env, check=True, capture_output=True, text=True)
     out = proc.stdout
@@ -67,19 +69,28 @@ def main():
     ap.add_argument("--winograd", choices=["off", "measured", "both"], default="off",
                     help="moodnet's dense 3x3 layers: standard kernels, Winograd where it measured faster "
                          "(MOODNET_BENCH_WINOGRAD), or both (an extra table of the measured setting)")
+    ap.add_argument("--precision", choices=["fp32", "bf16", "both"], default="fp32",
+                    help="moodnet's matrix products: fp32, bf16 on AMX (MOODNET_BENCH_PRECISION, with "
+                         "Winograd off), or both (an extra table of bf16)")
     args = ap.parse_args()
     tags = args.configs
     filt = "/(" + "|".join(t.replace(".", "[.]") for t in tags) + ")/"
     bench = os.path.join(args.build, "bench", "bench_train_step")
     profile = os.path.join(args.build, "bench", "bench_layer_profile")
     started = datetime.datetime.now().isoformat(timespec="minutes")
-    settings = ["off", "measured"] if args.winograd == "both" else [args.winograd]
+    # (label, setting): the fp32 runs for each --winograd value, then bf16 (Winograd off)
+    settings = []
+    if args.precision != "bf16":
+        for w in (["off", "measured"] if args.winograd == "both" else [args.winograd]):
+            settings.append(("--winograd " + w, {"winograd": w, "precision": "fp32"}))
+    if args.precision != "fp32":
+        settings.append(("--precision bf16", {"winograd": "off", "precision": "bf16"}))
     m2, m1 = {}, {}
-    for w in settings:
-        print("moodnet 2 threads (winograd %s) ..." % w, file=sys.stderr, flush=True)
-        m2[w] = ours(bench, 2, args.repeats, filt, w)
-        print("moodnet 1 thread, train step (winograd %s) ..." % w, file=sys.stderr, flush=True)
-        m1[w] = ours(bench, 1, args.repeats, "train_step" + filt, w)
+    for label, setting in settings:
+        print("moodnet 2 threads (%s) ..." % label, file=sys.stderr, flush=True)
+        m2[label] = ours(bench, 2, args.repeats, filt, setting)
+        print("moodnet 1 thread, train step (%s) ..." % label, file=sys.stderr, flush=True)
+        m1[label] = ours(bench, 1, args.repeats, "train_step" + filt, setting)
     print("PyTorch (no-mmap) ...", file=sys.stderr, flush=True)
     pt = pytorch(args.repeats, tags)
     rss_ours = float(subprocess.run([profile, "mobilenet", "1", "5"], check=True, capture_output=True, text=True,
@@ -88,10 +99,12 @@ def main():
                                      capture_output=True, text=True, env=dict(os.environ, **NO_MMAP)).stdout.strip())
 
     print("Measured %s, batch 64, float32, medians of %d repeats; command: /usr/bin/python3 bench/compare_pytorch.py%s\n"
-          % (started, args.repeats, " --winograd " + args.winograd if args.winograd != "off" else ""))
-    for w in settings:
-        if len(settings) > 1 or w != "off":
-            print("moodnet with --winograd %s:\n" % w)
+          % (started, args.repeats, "".join(" --%s %s" % (k, v) for k, v, default in
+                                            (("winograd", args.winograd, "off"), ("precision", args.precision, "fp32"))
+                                            if v != default)))
+    for w, _ in settings:
+        if len(settings) > 1 or w != "--winograd off":
+            print("moodnet with %s:\n" % w)
         print("| network | moodnet train img/s | PyTorch train img/s | train ratio | moodnet infer img/s | PyTorch infer img/s | infer ratio | moodnet 2T/1T train |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for tag in tags:

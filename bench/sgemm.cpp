@@ -9,7 +9,9 @@
 // with P = m * OH*OW for m samples side by side. The machine may be busy, so every benchmark
 // iteration times BOTH kernels back to back on the same inputs with the thread's CPU time
 // (CLOCK_THREAD_CPUTIME_ID, not wall time); the counters are medians over the iterations:
-// ours_GFLOPS, eigen_GFLOPS, speedup (= eigen time / our time). The reported time is ours.
+// ours_GFLOPS, eigen_GFLOPS, speedup (= eigen time / our time). The reported time is ours. Where the
+// CPU has AMX-BF16, the same iteration also times gemm_bf16_amx (kernels/gemm_bf16_amx.hpp: bf16
+// operands, float sums) on the same inputs: amx_bf16_GFLOPS and amx_speedup (= our time / its time).
 //
 //   build/gemm-rel/bench/bench_sgemm --benchmark_filter='fwd' --benchmark_min_time=0.5
 #include <benchmark/benchmark.h>
@@ -25,6 +27,7 @@
 #include "moodnet/core/rng.hpp"
 #include "moodnet/core/tensor.hpp"
 #include "moodnet/kernels/conv2d.hpp"
+#include "moodnet/kernels/gemm_bf16_amx.hpp"
 #include "moodnet/kernels/sgemm.hpp"
 #include "shapes.hpp"
 
@@ -76,9 +79,14 @@ void run(benchmark::State& state, GemmShape g) {
 #endif
   };
   auto eigen = [&] { eigen_gemm(g, A.data(), B.data(), C2.data()); };
+  const bool amx = moodnet::kernels::amx_bf16_available();
+  auto bf16 = [&] {
+    moodnet::kernels::gemm_bf16_amx(g.ta, g.tb, g.M, g.N, g.K, A.data(), lda, B.data(), ldb, g.beta, C2.data(), g.N);
+  };
   ours();  // warm-up (and the first-call scratch allocation)
   eigen();
-  std::vector<double> t_ours, t_eigen;
+  if (amx) bf16();
+  std::vector<double> t_ours, t_eigen, t_bf16;
   bool ours_first = true;
   for (auto _ : state) {
     double to = 0, te = 0;
@@ -90,6 +98,11 @@ void run(benchmark::State& state, GemmShape g) {
       (o ? to : te) = t1 - t0;
     }
     ours_first = !ours_first;
+    if (amx) {
+      const double t0 = thread_seconds();
+      bf16();
+      t_bf16.push_back(thread_seconds() - t0);
+    }
     benchmark::ClobberMemory();
     t_ours.push_back(to);
     t_eigen.push_back(te);
@@ -100,6 +113,10 @@ void run(benchmark::State& state, GemmShape g) {
   state.counters["ours_GFLOPS"] = flops / mo * 1e-9;
   state.counters["eigen_GFLOPS"] = flops / me * 1e-9;
   state.counters["speedup"] = me / mo;
+  if (amx) {
+    state.counters["amx_bf16_GFLOPS"] = flops / median(t_bf16) * 1e-9;
+    state.counters["amx_speedup"] = mo / median(t_bf16);
+  }
 }
 
 // Registers fwd / bwd_input / bwd_weight for every dense and pointwise layer shape (none in a build

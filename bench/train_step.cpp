@@ -7,7 +7,8 @@
 //
 // Threads: MOODNET_BENCH_THREADS (default 2). MOODNET_BENCH_WINOGRAD=measured: the dense 3x3
 // layers run Winograd where it measured faster (graph/conv_algorithm.hpp; one table for the whole
-// process, so each shape is measured once, before the first untimed step).
+// process, so each shape is measured once, before the first untimed step). MOODNET_BENCH_PRECISION=bf16:
+// the convolutions' matrix products in bf16 on AMX (kernels/matmul_precision.hpp; not with Winograd).
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "moodnet/kernels/matmul_precision.hpp"
 #include "moodnet/loss/cross_entropy.hpp"
 #include "moodnet/models/registry.hpp"
 #include "moodnet/optim/optimizer.hpp"
@@ -126,12 +128,20 @@ MOODNET_NET_BENCH(resnext_cardinality8_group_width4_w64_blocks2, "resnext", {"ca
 
 // Google Benchmark's main, then what MOODNET_BENCH_WINOGRAD=measured measured (stderr: the
 // benchmark's own output stays machine-readable).
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  const char* precision = std::getenv("MOODNET_BENCH_PRECISION");
+  const kernels::MatmulPrecision p = kernels::parse_matmul_precision(precision ? precision : "fp32");
+  if (p != kernels::MatmulPrecision::fp32 && winograd_table())
+    fail("MOODNET_BENCH_PRECISION=bf16 runs the 3x3 layers on AMX, not Winograd: unset MOODNET_BENCH_WINOGRAD");
+  kernels::set_matmul_precision(p);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   if (const auto& table = winograd_table())
     for (const auto& m : table->measurements()) std::fprintf(stderr, "%s\n", graph::format_conv_measurement(m).c_str());
   return 0;
+} catch (const moodnet::Error& e) {
+  std::fprintf(stderr, "train_step: %s\n", e.what());
+  return 2;
 }

@@ -32,9 +32,10 @@ declare -A flags=(
   [smoothing0]="--label-smoothing 0"
   [smoothing0.2]="--label-smoothing 0.2"
   [winograd_f4]="--winograd f4"  # issue 16: F(4x4) in every 3x3 stride-1 layer; same seed, other roundings
+  [bf16]="--precision bf16"      # issue 16: bf16 matrix products on AMX (machines that have it)
 )
 order=(baseline ema crop44 flip_alternate tail norm_bias_lr4 erase0.25 smoothing0)  # the default cells
-more=(crop40 erase0 smoothing0.2 winograd_f4)                                     # by name in CELLS
+more=(crop40 erase0 smoothing0.2 winograd_f4 bf16)                                # by name in CELLS
 cells=(${CELLS:-${order[*]}})
 for c in "${cells[@]}"; do
   [[ -v "flags[$c]" ]] || { echo "ablate.sh: unknown cell '$c' (cells: ${order[*]} ${more[*]})" >&2; exit 2; }

@@ -2,7 +2,7 @@
 // naive double-accumulating product, on deliberately odd shapes (tails in every dimension, shapes
 // spanning several kc/mc blocks), all transpose variants, beta 0 and 1, padded leading dimensions;
 // then the three conv2d products at small sizes.
-#include "moodnet/kernels/sgemm.hpp"
+#include "moodnet/kernels/gemm_rowmajor.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -48,7 +48,7 @@
 #include "moodnet/kernels/conv2d_common.hpp"
 #include "moodnet/kernels/conv2d_direct.hpp"
 #include "moodnet/kernels/im2col.hpp"
-#include "moodnet/kernels/sgemm.hpp"
+#include "moodnet/kernels/gemm_rowmajor.hpp"
 
 namespace moodnet::kernels {
 
@@ -62,7 +62,7 @@ enum class Conv2dPass { forward, backward_input, backward_weight };
 //   12x12: 1.05-1.25x, 6x6: GEMM up to 1.3x faster), backward-weight from 24x24 (12x12: even,
 //   6x6: GEMM 2x faster); the forward of a one-channel stem (9 taps: GEMM 10% faster) stays on GEMM;
 //   1x1 layers: GEMM (the pointwise GEMM needs no im2col; the stride-2 projections measured as fast
-//   or faster on GEMM).
+//   or faster on GEMM); under matmul precision bf16 (kernels/matmul_precision.hpp) every dense layer.
 // The dense rule needs the AVX-512 float tiles: without them (double, or a portable SSE2 build)
 // Eigen's GEMM measured 1.1-1.9x faster than the portable twin on dense layers, about even on grouped.
 inline constexpr std::int64_t kDirectMaxCg = 64, kDirectMinOutputs = 144, kDirectMinWgradOutputs = 576;
@@ -78,6 +78,8 @@ inline bool conv2d_use_direct(const Conv2dParams& p, Conv2dPass pass) {
   }
   if (!conv2d_direct_supported(p)) return false;
   if (p.groups > 1 && p.c_per_group() <= kDirectMaxCg) return true;
+  // bf16 products run on AMX, many times the float FMA rate: the GEMM wins every dense layer.
+  if (std::is_same_v<T, float> && matmul_precision() == MatmulPrecision::bf16) return false;
   if (!kHaveDirectTiles<T> || p.R * p.S == 1) return false;
   const std::int64_t outputs = p.out_h() * p.out_w();
   switch (pass) {

@@ -42,7 +42,8 @@
 // Scratch: two thread_local 64-byte-aligned buffers of fixed size (kKc*kNc and kMc*kKc floats),
 // allocated on a thread's first call: no allocation in steady state.
 //
-// Without AVX-512 (or for other T) callers use Eigen instead: see gemm_rowmajor below.
+// Without AVX-512 (or for other T) callers use Eigen instead: gemm_rowmajor (kernels/gemm_rowmajor.hpp)
+// picks the product for the type, the build and the matmul precision.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -234,37 +235,5 @@ inline void sgemm(Trans ta, Trans tb, std::int64_t M, std::int64_t N, std::int64
 #else
 inline constexpr bool kHaveFastSgemm = false;
 #endif  // __AVX512F__
-
-// C[M, N] = op(A) op(B) + beta * C (beta 0 or 1) for any T: sgemm for float with AVX-512, else Eigen
-// (single-threaded, core/gemm.hpp). The one entry point conv2d uses.
-template <class T>
-inline void gemm_rowmajor(Trans ta, Trans tb, std::int64_t M, std::int64_t N, std::int64_t K, const T* A,
-                          std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
-#if defined(__AVX512F__)
-  if constexpr (std::is_same_v<T, float>) {
-    sgemm(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
-    return;
-  } else
-#endif
-  {
-    auto c = row_map(C, M, N, ldc);
-    auto run = [&](const auto& a, const auto& b) {
-      eigen_single_threaded([&] {
-        if (beta == T(0))
-          c.noalias() = a * b;
-        else if (beta == T(1))
-          c.noalias() += a * b;
-        else
-          c = beta * c + a * b;
-      });
-    };
-    const auto a = row_map(A, ta == Trans::no ? M : K, ta == Trans::no ? K : M, lda);
-    const auto b = row_map(B, tb == Trans::no ? K : N, tb == Trans::no ? N : K, ldb);
-    if (ta == Trans::no && tb == Trans::no) run(a, b);
-    else if (ta == Trans::no) run(a, b.transpose());
-    else if (tb == Trans::no) run(a.transpose(), b);
-    else run(a.transpose(), b.transpose());
-  }
-}
 
 }  // namespace moodnet::kernels

@@ -51,7 +51,7 @@
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/channel_affine.hpp"
 #include "moodnet/kernels/conv2d_common.hpp"
-#include "moodnet/kernels/sgemm.hpp"
+#include "moodnet/kernels/gemm_rowmajor.hpp"
 #include "moodnet/kernels/winograd_transforms.hpp"
 
 namespace moodnet::kernels {

@@ -118,6 +118,9 @@ inline void add_train_flags(cli::FlagParser& flags, TrainConfig& c) {
                    "dense 3x3 stride-1 convolutions: off (the standard kernels), measured (Winograd F(2x2)/F(4x4) "
                    "for each layer and pass where it measures faster, chosen once and recorded for --resume), or "
                    "f2 / f4 (that tile on every such layer and pass, fast or not: accuracy experiments)");
+  flags.add_choice("precision", &c.precision, {"fp32", "bf16"},
+                   "matrix products of the convolutions: fp32, or bf16 (operands rounded to bfloat16, sums in "
+                   "float, on Intel AMX; weights, gradients and optimizer state stay float; docs/kernels.md)");
 }
 
 // The flags of `train` alone: the stored image shape, whether a mirror image keeps the class, IDX

@@ -63,6 +63,7 @@ struct TrainConfig {
   bool overlap_allreduce = false;  // data parallel: average gradient buckets while backward runs (same sums)
   std::string winograd = "off";    // dense 3x3 convolutions: off | measured (per layer and pass, graph/conv_algorithm.hpp)
                                    // | f2 | f4 (that tile on every such layer and pass: accuracy experiments)
+  std::string precision = "fp32";  // matrix products: fp32 | bf16 (AMX, fp32 sums; kernels/matmul_precision.hpp)
 };
 
 // One-line validation of a configuration; every message names the flag and value.
@@ -102,6 +103,10 @@ inline void validate(const TrainConfig& c) {
   parse_tta(c.tta);
   MOODNET_CHECK(c.winograd == "off" || c.winograd == "measured" || c.winograd == "f2" || c.winograd == "f4",
                 "--winograd must be off, measured, f2 or f4, got '", c.winograd, "'");
+  MOODNET_CHECK(c.precision == "fp32" || c.precision == "bf16", "--precision must be fp32 or bf16, got '",
+                c.precision, "'");
+  MOODNET_CHECK(c.precision == "fp32" || c.winograd == "off", "--precision bf16 runs the 3x3 layers on AMX, not "
+                "Winograd: use it with --winograd off, got --winograd ", c.winograd);
 }
 
 // The --schedule of a configuration for a run of `total_steps` optimizer steps (make_schedule adds

@@ -59,6 +59,7 @@
 #include "moodnet/io/model_checkpoint.hpp"
 #include "moodnet/io/run_lock.hpp"
 #include "moodnet/io/training_state.hpp"
+#include "moodnet/kernels/matmul_precision.hpp"
 #include "moodnet/layers/batchnorm2d.hpp"
 #include "moodnet/loss/cross_entropy.hpp"
 #include "moodnet/models/registry.hpp"
@@ -202,6 +203,14 @@ class Trainer {
       conv_table_ = std::make_shared<graph::ConvAlgorithmTable>(graph::ConvAlgorithmTable::everywhere({a, a, a}));
     }
     if (conv_table_) model_->set_conv_algorithms(conv_table_);
+    if (c_.precision != "fp32") {  // for the trainer's lifetime: training, validation and the test numbers
+      try {
+        precision_.emplace(kernels::parse_matmul_precision(c_.precision));
+      } catch (const Error& e) {
+        fail("--", e.what());
+      }
+      log_ << "precision: " << c_.precision << " matrix products (AMX), float weights, gradients and sums\n";
+    }
     log_ << model_->summary(c_.batch_size);
 
     std::vector<float> class_w;
@@ -600,6 +609,7 @@ class Trainer {
             {"ema", c_.ema > 0 ? num(c_.ema) + (c_.ema_warmup ? " warmup" : "") : "0"},
             {"sync_bn", c_.sync_bn ? "1" : "0"},
             {"winograd", c_.winograd},
+            {"precision", c_.precision},
             {"data", data_fingerprint()}};
   }
   // "<hex>/<train images>/<validation images>": a 64-bit hash of both splits' pixels and labels.
@@ -807,6 +817,7 @@ class Trainer {
   std::unique_ptr<Optimizer<float>> opt_;
   std::unique_ptr<WeightAverage<float>> ema_;  // --ema, else null
   std::shared_ptr<graph::ConvAlgorithmTable> conv_table_;  // --winograd measured, f2 or f4, else null
+  std::optional<kernels::ScopedMatmulPrecision> precision_;  // --precision bf16, else empty
   std::size_t conv_measurements_logged_ = 0;
   std::unique_ptr<data::BatchLoader> loader_;
   data::Dataset val_shard_;  // data parallel: this rank's part of the validation split
