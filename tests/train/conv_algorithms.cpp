@@ -47,13 +47,8 @@ TEST_CASE("Trainer --winograd measured: choices logged, recorded and pinned on r
   const io::TrainingState s2 = io::load_training_state((out / "last.state.safetensors").string());
   CHECK(s2.get_string("conv.algorithms") == recorded);
 
-  TrainConfig twice = c;
-  twice.out = copy.string();
-  twice.max_steps = 9;
-  test::tiny_run(twice);
-  twice.max_steps = 12;
-  test::tiny_run(twice);
-  CHECK(test::read_bytes(copy / "last.safetensors") == test::read_bytes(out / "last.safetensors"));
+  test::tiny_run_stopped_and_resumed(c, copy, 9);  // the copy resumed to 9, then to 12
+  CHECK(test::same_last_weights(copy, out));
 
   TrainConfig off = c;
   off.winograd = "off";
@@ -74,19 +69,15 @@ TEST_CASE("Trainer --winograd f4: the tile on every eligible layer, recorded, an
   CHECK_THAT(recorded, Catch::Contains("N4 C8 K8 16x16 p1=f4,f4,f4"));
   CHECK_THAT(recorded, !Catch::Contains("standard"));
 
-  TrainConfig stopped = c;  // stopped at step 3 and resumed to 6: the same bits as straight through
-  stopped.out = (dir / "stopped").string();
-  stopped.max_steps = 3;
-  test::tiny_run(stopped);
-  stopped.resume = true, stopped.max_steps = 6;
-  test::tiny_run(stopped);
-  CHECK(test::read_bytes(dir / "stopped" / "last.safetensors") == test::read_bytes(dir / "straight" / "last.safetensors"));
+  // stopped at step 3 and resumed to 6: the same bits as straight through
+  test::tiny_run_stopped_and_resumed(c, dir / "stopped", 3);
+  CHECK(test::same_last_weights(dir / "stopped", dir / "straight"));
 
   TrainConfig off = c;  // the standard kernels compute other roundings: Winograd did run
   off.winograd = "off";
   off.out = (dir / "off").string();
   test::tiny_run(off);
-  CHECK(test::read_bytes(dir / "off" / "last.safetensors") != test::read_bytes(dir / "straight" / "last.safetensors"));
+  CHECK(!test::same_last_weights(dir / "off", dir / "straight"));
 
   TrainConfig bad = c;
   bad.winograd = "f6";

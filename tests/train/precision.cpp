@@ -48,15 +48,11 @@ TEST_CASE("Trainer --precision bf16: trains on AMX, resumes bit for bit, refuses
   fp32.precision = "fp32";
   fp32.out = (dir / "fp32").string();
   test::tiny_run(fp32);
-  CHECK(test::read_bytes(dir / "fp32" / "last.safetensors") != test::read_bytes(dir / "straight" / "last.safetensors"));
+  CHECK(!test::same_last_weights(dir / "fp32", dir / "straight"));
 
-  TrainConfig stopped = c;  // stopped at step 3 and resumed to 6: the same bits as straight through
-  stopped.out = (dir / "stopped").string();
-  stopped.max_steps = 3;
-  test::tiny_run(stopped);
-  stopped.resume = true, stopped.max_steps = 6;
-  test::tiny_run(stopped);
-  CHECK(test::read_bytes(dir / "stopped" / "last.safetensors") == test::read_bytes(dir / "straight" / "last.safetensors"));
+  // stopped at step 3 and resumed to 6: the same bits as straight through
+  const TrainConfig stopped = test::tiny_run_stopped_and_resumed(c, dir / "stopped", 3);
+  CHECK(test::same_last_weights(dir / "stopped", dir / "straight"));
 
   TrainConfig changed = stopped;
   changed.precision = "fp32";
@@ -67,6 +63,5 @@ TEST_CASE("Trainer --precision bf16: trains on AMX, resumes bit for bit, refuses
   two_threads.threads = 2;
   two_threads.out = (dir / "two_threads").string();
   test::tiny_run(two_threads);
-  CHECK(test::read_bytes(dir / "two_threads" / "last.safetensors") ==
-        test::read_bytes(dir / "straight" / "last.safetensors"));
+  CHECK(test::same_last_weights(dir / "two_threads", dir / "straight"));
 }

@@ -41,4 +41,23 @@ inline train::TrainResult tiny_run(const train::TrainConfig& c, std::string* log
   return r;
 }
 
+// Trains `c` into `out` in two runs: up to step `stop_at`, then (resumed) to c.max_steps; with
+// c.resume set the first run resumes too, from the checkpoint already in `out`.
+// Returns the resumed run's config (resume on, writing to `out`) for further resumes.
+inline train::TrainConfig tiny_run_stopped_and_resumed(train::TrainConfig c, const std::filesystem::path& out,
+                                                       int stop_at) {
+  const auto end = c.max_steps;
+  c.out = out.string();
+  c.max_steps = stop_at;
+  tiny_run(c);
+  c.resume = true, c.max_steps = end;
+  tiny_run(c);
+  return c;
+}
+
+// Whether two runs' folders hold the same weights, bit for bit (their last.safetensors).
+inline bool same_last_weights(const std::filesystem::path& a, const std::filesystem::path& b) {
+  return read_bytes(a / "last.safetensors") == read_bytes(b / "last.safetensors");
+}
+
 }  // namespace moodnet::test
