@@ -4,7 +4,8 @@
 // markdown tables, by step and by kind. Reads the plan (graph/plan.hpp), so any registered model,
 // residual ones included, is profiled as it really runs, after the fusion passes.
 //   bench_layer_profile [model] [width] [iterations]     (threads: MOODNET_BENCH_THREADS, default 2;
-//   MOODNET_BENCH_FUSE=0 compiles the plan with every pass off)
+//   MOODNET_BENCH_FUSE=0 compiles the plan with every pass off; MOODNET_BENCH_PRECISION=bf16 the
+//   convolutions' matrix products on AMX, as the trainers' --precision bf16)
 // Also prints the planned activation memory and the process's peak resident memory.
 #include <sys/resource.h>
 
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "moodnet/kernels/matmul_precision.hpp"
 #include "moodnet/loss/cross_entropy.hpp"
 #include "moodnet/models/registry.hpp"
 #include "moodnet/optim/optimizer.hpp"
@@ -40,7 +42,7 @@ std::string kind_label(const graph::Step<float>& s) {
 }
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   const std::string net = argc > 1 ? argv[1] : "mobilenet";
   // The registered model `net` (models/registry.hpp); [width] sets its main width, else its default.
   const ModelInfo& info = find_model(net);
@@ -53,6 +55,8 @@ int main(int argc, char** argv) {
   spec.size = resolve_size_args(info, spec.size);
   const int iters = argc > 3 ? std::atoi(argv[3]) : 10;
   set_num_threads(std::getenv("MOODNET_BENCH_THREADS") ? std::atoi(std::getenv("MOODNET_BENCH_THREADS")) : 2);
+  const char* precision = std::getenv("MOODNET_BENCH_PRECISION");
+  kernels::set_matmul_precision(kernels::parse_matmul_precision(precision ? precision : "fp32"));
   Model<float> model = build_model<float>(net, spec);
   if (const char* fuse = std::getenv("MOODNET_BENCH_FUSE"); fuse && std::string(fuse) == "0")
     model.set_passes(graph::PassOptions::none());
@@ -123,4 +127,7 @@ int main(int argc, char** argv) {
               "peak resident memory: %.0f MiB\n", static_cast<double>(plan.arena_bytes()) / (1 << 20),
               static_cast<double>(plan.unshared_bytes()) / (1 << 20),
               static_cast<double>(model.activation_bytes()) / (1 << 20), static_cast<double>(ru.ru_maxrss) / 1024.0);
+} catch (const moodnet::Error& e) {
+  std::fprintf(stderr, "layer_profile: %s\n", e.what());
+  return 2;
 }

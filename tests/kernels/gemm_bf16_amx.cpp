@@ -220,11 +220,19 @@ TEST_CASE("conv2d under matmul precision bf16: dense layers on AMX within bf16's
     return p;
   };
   k::ScopedMatmulPrecision scoped(k::MatmulPrecision::bf16);
+  // Which layers go to AMX: dense ones with more than kBf16MinCg input channels per group; those
+  // with fewer keep the float rule (direct at 48x48 where the AVX-512 tiles exist), grouped stay direct.
+  for (const auto pass : {k::Conv2dPass::forward, k::Conv2dPass::backward_input, k::Conv2dPass::backward_weight}) {
+    CHECK_FALSE(k::conv2d_use_direct(params(64, 33, 48, 32, 3, 1, 1, 1), pass));
+    CHECK(k::conv2d_use_direct(params(64, 32, 48, 32, 3, 1, 1, 1), pass) == k::kHaveDirectTiles<float>);
+    CHECK(k::conv2d_use_direct(params(64, 32, 48, 32, 3, 1, 1, 8), pass));
+  }
   // 3x3 on 13x13 (169 outputs: the fp32 direct path's shape, here the AMX GEMM), 3x3 on 5x5 (several
-  // images per GEMM), a 1x1 stride-2 projection, a one-channel stem; inputs in [-1, 1).
-  for (const Conv2dParams& p : {params(3, 5, 13, 12, 3, 1, 1, 1), params(5, 7, 5, 9, 3, 1, 1, 1),
-                                params(2, 6, 9, 10, 1, 2, 0, 1), params(4, 1, 11, 8, 3, 1, 1, 1)})
-    moodnet::test::check_against_ref<float>(p, true, 0.05, 41);  // ~2^-8 of sums of up to 45 terms
+  // images per GEMM), a 1x1 stride-2 projection (all past kBf16MinCg channels), a one-channel stem
+  // (the float rule: GEMM forward on AMX, direct backward); inputs in [-1, 1).
+  for (const Conv2dParams& p : {params(3, 35, 13, 12, 3, 1, 1, 1), params(5, 33, 5, 9, 3, 1, 1, 1),
+                                params(2, 40, 9, 10, 1, 2, 0, 1), params(4, 1, 11, 8, 3, 1, 1, 1)})
+    moodnet::test::check_against_ref<float>(p, true, 0.05, 41);  // ~2^-8 of sums of up to 507 terms
 
   // The arithmetic did change for a dense layer, and did not for a grouped one (direct, in float).
   auto forward = [](const Conv2dParams& p, std::uint64_t seed) {
@@ -235,7 +243,7 @@ TEST_CASE("conv2d under matmul precision bf16: dense layers on AMX within bf16's
     k::conv2d_forward<float>(p, x, w, nullptr, y, ws);
     return std::vector<float>(y.data(), y.data() + y.numel());
   };
-  const Conv2dParams dense = params(3, 5, 13, 12, 3, 1, 1, 1), grouped = params(2, 16, 9, 16, 3, 1, 1, 4);
+  const Conv2dParams dense = params(3, 35, 13, 12, 3, 1, 1, 1), grouped = params(2, 16, 9, 16, 3, 1, 1, 4);
   const auto dense_bf16 = forward(dense, 5), grouped_bf16 = forward(grouped, 6);
   k::set_matmul_precision(k::MatmulPrecision::fp32);
   CHECK(forward(dense, 5) != dense_bf16);

@@ -62,10 +62,15 @@ enum class Conv2dPass { forward, backward_input, backward_weight };
 //   12x12: 1.05-1.25x, 6x6: GEMM up to 1.3x faster), backward-weight from 24x24 (12x12: even,
 //   6x6: GEMM 2x faster); the forward of a one-channel stem (9 taps: GEMM 10% faster) stays on GEMM;
 //   1x1 layers: GEMM (the pointwise GEMM needs no im2col; the stride-2 projections measured as fast
-//   or faster on GEMM); under matmul precision bf16 (kernels/matmul_precision.hpp) every dense layer.
+//   or faster on GEMM). Under matmul precision bf16 (kernels/matmul_precision.hpp) every dense layer
+//   with more than kBf16MinCg input channels per group goes to the GEMM (AMX); those with fewer keep
+//   the float rule (ResNet-10 w 32, batch 64, 2 threads, AMX Xeon: 32->32 at 48x48 direct float
+//   1.3x faster than bf16 GEMM in every pass, whose 288-deep 32-row products pack more than they
+//   multiply; 32->64 stride 2 even; 64->64 at 24x24 bf16 1.15-1.25x faster; docs/performance.md).
 // The dense rule needs the AVX-512 float tiles: without them (double, or a portable SSE2 build)
 // Eigen's GEMM measured 1.1-1.9x faster than the portable twin on dense layers, about even on grouped.
 inline constexpr std::int64_t kDirectMaxCg = 64, kDirectMinOutputs = 144, kDirectMinWgradOutputs = 576;
+inline constexpr std::int64_t kBf16MinCg = 32;
 template <class T = float>
 inline bool conv2d_use_direct(const Conv2dParams& p, Conv2dPass pass) {
   switch (p.algo) {
@@ -78,8 +83,10 @@ inline bool conv2d_use_direct(const Conv2dParams& p, Conv2dPass pass) {
   }
   if (!conv2d_direct_supported(p)) return false;
   if (p.groups > 1 && p.c_per_group() <= kDirectMaxCg) return true;
-  // bf16 products run on AMX, many times the float FMA rate: the GEMM wins every dense layer.
-  if (std::is_same_v<T, float> && matmul_precision() == MatmulPrecision::bf16) return false;
+  // bf16 products run on AMX, many times the float FMA rate: the GEMM wins the dense layers with
+  // enough input channels for its packing to pay.
+  if (std::is_same_v<T, float> && matmul_precision() == MatmulPrecision::bf16 && p.c_per_group() > kBf16MinCg)
+    return false;
   if (!kHaveDirectTiles<T> || p.R * p.S == 1) return false;
   const std::int64_t outputs = p.out_h() * p.out_w();
   switch (pass) {
