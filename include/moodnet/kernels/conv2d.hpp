@@ -63,7 +63,7 @@ enum class Conv2dPass { forward, backward_input, backward_weight };
 //   6x6: GEMM 2x faster); the forward of a one-channel stem (9 taps: GEMM 10% faster) stays on GEMM;
 //   1x1 layers: GEMM (the pointwise GEMM needs no im2col; the stride-2 projections measured as fast
 //   or faster on GEMM). Under matmul precision bf16 (kernels/matmul_precision.hpp) every dense layer
-//   with more than kBf16MinCg input channels per group goes to the GEMM (AMX); those with fewer keep
+//   with more than kBf16MinCg input channels per group goes to the GEMM (AMX); those with at most that keep
 //   the float rule (ResNet-10 w 32, batch 64, 2 threads, AMX Xeon: 32->32 at 48x48 direct float
 //   1.3x faster than bf16 GEMM in every pass, whose 288-deep 32-row products pack more than they
 //   multiply; 32->64 stride 2 even; 64->64 at 24x24 bf16 1.15-1.25x faster; docs/performance.md).
