@@ -221,7 +221,7 @@ TEST_CASE("conv2d under matmul precision bf16: dense layers on AMX within bf16's
   };
   k::ScopedMatmulPrecision scoped(k::MatmulPrecision::bf16);
   // Which layers go to AMX: dense ones with more than kBf16MinCg input channels per group; those
-  // with fewer keep the float rule (direct at 48x48 where the AVX-512 tiles exist), grouped stay direct.
+  // with at most that keep the float rule (direct at 48x48 where the AVX-512 tiles exist), grouped stay direct.
   for (const auto pass : {k::Conv2dPass::forward, k::Conv2dPass::backward_input, k::Conv2dPass::backward_weight}) {
     CHECK_FALSE(k::conv2d_use_direct(params(64, 33, 48, 32, 3, 1, 1, 1), pass));
     CHECK(k::conv2d_use_direct(params(64, 32, 48, 32, 3, 1, 1, 1), pass) == k::kHaveDirectTiles<float>);
