@@ -47,6 +47,7 @@
 #include "moodnet/core/parallel.hpp"
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/norm_detail.hpp"
+#include "moodnet/kernels/instantiation.hpp"
 
 namespace moodnet::kernels {
 
@@ -82,7 +83,7 @@ class BatchNormSync {
 // Returns the values per channel the statistics ran over: M = N*H*W, with sync that over every
 // replica (batchnorm2d_backward takes it).
 template <class T>
-inline std::int64_t batchnorm2d_forward_train(const BatchNorm2dParams& p, const T* x, const T* gamma, const T* beta,
+std::int64_t batchnorm2d_forward_train(const BatchNorm2dParams& p, const T* x, const T* gamma, const T* beta,
                                               T* y, T* save_mean, T* save_rstd, T* running_mean, T* running_var,
                                               BatchNormSync* sync = nullptr) {
   p.validate();
@@ -161,7 +162,7 @@ inline void batchnorm2d_eval_scale_shift(double eps, T gamma, T beta, T running_
 // Eval-mode forward with the running statistics (p.momentum unused).
 //   x: [N,C,H,W]  gamma, beta, running_mean, running_var: [C]  ->  y: [N,C,H,W]
 template <class T>
-inline void batchnorm2d_forward_eval(const BatchNorm2dParams& p, const T* x, const T* gamma, const T* beta,
+void batchnorm2d_forward_eval(const BatchNorm2dParams& p, const T* x, const T* gamma, const T* beta,
                                      const T* running_mean, const T* running_var, T* y) {
   p.validate();
   const std::int64_t HW = p.plane(), C = p.C;
@@ -185,7 +186,7 @@ inline void batchnorm2d_forward_eval(const BatchNorm2dParams& p, const T* x, con
 // bit-identical results (the same per-channel coefficients and per-element formula).
 // sync, count: synchronised batchnorm (the header), count = what the forward with sync returned.
 template <class T>
-inline void batchnorm2d_backward(const BatchNorm2dParams& p, const T* x, const T* dy, const T* gamma,
+void batchnorm2d_backward(const BatchNorm2dParams& p, const T* x, const T* dy, const T* gamma,
                                  const T* beta, const T* save_mean, const T* save_rstd, T* dx, T* dgamma,
                                  T* dbeta, Workspace* ws = nullptr, BatchNormSync* sync = nullptr,
                                  std::int64_t count = 0) {
@@ -267,5 +268,15 @@ inline void batchnorm2d_backward(const BatchNorm2dParams& p, const T* x, const T
   }
   parallel_for(p.N * C, [&](std::int64_t nc) { write_plane(nc / C, nc % C, coefs + 5 * (nc % C)); });
 }
+
+// Compiled once where the program asks for it (kernels/instantiation.hpp).
+#define MOODNET_BATCHNORM2D_KERNELS(prefix, T) \
+  prefix template std::int64_t batchnorm2d_forward_train<T>(const BatchNorm2dParams&, const T*, const T*, const T*, \
+      T*, T*, T*, T*, T*, BatchNormSync*); \
+  prefix template void batchnorm2d_forward_eval<T>(const BatchNorm2dParams&, const T*, const T*, const T*, const T*, \
+      const T*, T*); \
+  prefix template void batchnorm2d_backward<T>(const BatchNorm2dParams&, const T*, const T*, const T*, const T*, \
+      const T*, const T*, T*, T*, T*, Workspace*, BatchNormSync*, std::int64_t);
+MOODNET_KERNEL_INSTANTIATIONS(MOODNET_BATCHNORM2D_KERNELS)
 
 }  // namespace moodnet::kernels

@@ -49,6 +49,7 @@
 #include "moodnet/kernels/conv2d_direct.hpp"
 #include "moodnet/kernels/im2col.hpp"
 #include "moodnet/kernels/gemm_rowmajor.hpp"
+#include "moodnet/kernels/instantiation.hpp"
 
 namespace moodnet::kernels {
 
@@ -205,7 +206,7 @@ inline void conv2d_forward_tiled(const Conv2dParams& p, const T* x, const T* w, 
 // (overwritten). ws holds the per-thread column buffers. epilogue (optional, kernels/channel_affine.hpp):
 // a per-channel affine map (+ReLU) applied to each block of samples right after its GEMM and bias.
 template <class T>
-inline void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, Workspace& ws,
+void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, Workspace& ws,
                            const ChannelAffine<T>* epilogue = nullptr) {
   p.validate();
   if (conv2d_use_direct<T>(p, Conv2dPass::forward)) return conv2d_forward_direct(p, x, w, bias, y, ws, epilogue);
@@ -253,7 +254,7 @@ inline void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const 
 // dx = dL/dx (OVERWRITTEN) from dy = dL/dy: [N, K, OH, OW] and w. Per block of samples and group:
 // dcol = Wg^T dY ([Cg*R*S, m*OHW]), then dx = col2im(dcol) sample by sample.
 template <class T>
-inline void conv2d_backward_input(const Conv2dParams& p, const T* dy, const T* w, T* dx, Workspace& ws) {
+void conv2d_backward_input(const Conv2dParams& p, const T* dy, const T* w, T* dx, Workspace& ws) {
   p.validate();
   if (conv2d_use_direct<T>(p, Conv2dPass::backward_input)) return conv2d_backward_input_direct(p, dy, w, dx, ws);
   const Im2colShape g = p.im2col_shape();
@@ -293,7 +294,7 @@ inline void conv2d_backward_input(const Conv2dParams& p, const T* dy, const T* w
 // dw += dL/dw (ACCUMULATED): dWg += sum_n dY_ng col_ng^T. x: [N, C, H, W], dy: [N, K, OH, OW],
 // dw: [K, C/G, R, S]. Bit-identical for any thread count (fixed batch chunks, combined in order).
 template <class T>
-inline void conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* dw, Workspace& ws) {
+void conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* dw, Workspace& ws) {
   p.validate();
   if (conv2d_use_direct<T>(p, Conv2dPass::backward_weight)) return conv2d_backward_weight_direct(p, x, dy, dw, ws);
   const std::int64_t G = p.groups, Cg = p.c_per_group(), Kg = p.k_per_group();
@@ -393,5 +394,13 @@ inline void conv2d_backward_bias(const Conv2dParams& p, std::type_identity_t<Ten
   check_shape(db.shape(), Shape{p.K}, "conv2d bias gradient db");
   conv2d_backward_bias(p, dy.data(), db.data());
 }
+
+// Compiled once where the program asks for it (kernels/instantiation.hpp).
+#define MOODNET_CONV2D_KERNELS(prefix, T) \
+  prefix template void conv2d_forward<T>(const Conv2dParams&, const T*, const T*, const T*, T*, Workspace&, \
+      const ChannelAffine<T>*); \
+  prefix template void conv2d_backward_input<T>(const Conv2dParams&, const T*, const T*, T*, Workspace&); \
+  prefix template void conv2d_backward_weight<T>(const Conv2dParams&, const T*, const T*, T*, Workspace&);
+MOODNET_KERNEL_INSTANTIATIONS(MOODNET_CONV2D_KERNELS)
 
 }  // namespace moodnet::kernels

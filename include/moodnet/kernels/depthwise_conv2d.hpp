@@ -43,6 +43,7 @@
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/avx512_common.hpp"
 #include "moodnet/kernels/channel_affine.hpp"
+#include "moodnet/kernels/instantiation.hpp"
 
 namespace moodnet::kernels {
 
@@ -494,7 +495,7 @@ inline bool dw_is_3x3(const DepthwiseConv2dParams& p) { return p.R == 3 && p.S =
 // kernels/channel_affine.hpp): a per-channel affine map (+ReLU) applied to each output plane as soon
 // as it is computed.
 template <class T>
-inline void depthwise_conv2d_forward(const DepthwiseConv2dParams& p, const T* x, const T* w, const T* bias, T* y,
+void depthwise_conv2d_forward(const DepthwiseConv2dParams& p, const T* x, const T* w, const T* bias, T* y,
                                      Workspace& ws, const ChannelAffine<T>* epilogue = nullptr) {
   p.validate();
   if (detail::dw_use_channel_blocks(p))
@@ -521,7 +522,7 @@ inline void depthwise_conv2d_forward(const DepthwiseConv2dParams& p, const T* x,
 // kernel rotated by 180 degrees — so it reuses the forward plane kernel (gather, vectorised).
 // Stride > 1: gathered phase by phase (see the comment in the body), also vectorised.
 template <class T>
-inline void depthwise_conv2d_backward_input(const DepthwiseConv2dParams& p, const T* dy, const T* w, T* dx,
+void depthwise_conv2d_backward_input(const DepthwiseConv2dParams& p, const T* dy, const T* w, T* dx,
                                             Workspace& ws) {
   p.validate();
   if (detail::dw_use_channel_blocks(p)) return detail::dw_is_3x3(p) ? detail::dw_blocked_backward_input<3>(p, dy, w, dx, ws)
@@ -590,7 +591,7 @@ inline void depthwise_conv2d_backward_input(const DepthwiseConv2dParams& p, cons
 // No block boundary depends on the thread count, so the result is bit-identical for any count.
 // bias gradient (if the caller has a bias): db[c] += sum_{n,oh,ow} dy — see depthwise_conv2d_backward_bias.
 template <class T>
-inline void depthwise_conv2d_backward_weight(const DepthwiseConv2dParams& p, const T* x, const T* dy, T* dw,
+void depthwise_conv2d_backward_weight(const DepthwiseConv2dParams& p, const T* x, const T* dy, T* dw,
                                              Workspace& ws) {
   p.validate();
   if (detail::dw_use_channel_blocks(p, 12)) return detail::dw_is_3x3(p) ? detail::dw_blocked_backward_weight<3>(p, x, dy, dw, ws)
@@ -637,5 +638,15 @@ inline void depthwise_conv2d_backward_bias(const DepthwiseConv2dParams& p, const
     db[c] += sum;
   });
 }
+
+// Compiled once where the program asks for it (kernels/instantiation.hpp).
+#define MOODNET_DEPTHWISE_CONV2D_KERNELS(prefix, T) \
+  prefix template void depthwise_conv2d_forward<T>(const DepthwiseConv2dParams&, const T*, const T*, const T*, T*, \
+      Workspace&, const ChannelAffine<T>*); \
+  prefix template void depthwise_conv2d_backward_input<T>(const DepthwiseConv2dParams&, const T*, const T*, T*, \
+      Workspace&); \
+  prefix template void depthwise_conv2d_backward_weight<T>(const DepthwiseConv2dParams&, const T*, const T*, T*, \
+      Workspace&);
+MOODNET_KERNEL_INSTANTIATIONS(MOODNET_DEPTHWISE_CONV2D_KERNELS)
 
 }  // namespace moodnet::kernels

@@ -30,6 +30,7 @@
 #include "moodnet/core/parallel.hpp"
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/norm_detail.hpp"
+#include "moodnet/kernels/instantiation.hpp"
 
 namespace moodnet::kernels {
 
@@ -53,7 +54,7 @@ struct GroupNormParams {
 // Forward (training and eval alike).
 //   x: [N,C,H,W]  gamma, beta: [C]  ->  y: [N,C,H,W]  save_mean, save_rstd: [N, G]
 template <class T>
-inline void groupnorm_forward(const GroupNormParams& p, const T* x, const T* gamma, const T* beta, T* y,
+void groupnorm_forward(const GroupNormParams& p, const T* x, const T* gamma, const T* beta, T* y,
                               T* save_mean, T* save_rstd) {
   p.validate();
   const std::int64_t Cg = p.group_channels(), HW = p.plane(), M = p.group_size();
@@ -82,7 +83,7 @@ inline void groupnorm_forward(const GroupNormParams& p, const T* x, const T* gam
 //   -> dx: [N,C,H,W] (overwritten)  dgamma, dbeta: [C] (accumulated +=)
 //   ws: scratch, slot 0 holds 2*N*C doubles. beta: [C], needed only with p.fuse_relu (for the mask).
 template <class T>
-inline void groupnorm_backward(const GroupNormParams& p, const T* x, const T* dy, const T* gamma,
+void groupnorm_backward(const GroupNormParams& p, const T* x, const T* dy, const T* gamma,
                                const T* save_mean, const T* save_rstd, T* dx, T* dgamma, T* dbeta, Workspace& ws,
                                const T* beta = nullptr) {
   p.validate();
@@ -135,5 +136,12 @@ inline void groupnorm_backward(const GroupNormParams& p, const T* x, const T* dy
     dgamma[c] += static_cast<T>(s_dyxhat);
   }
 }
+
+// Compiled once where the program asks for it (kernels/instantiation.hpp).
+#define MOODNET_GROUPNORM_KERNELS(prefix, T) \
+  prefix template void groupnorm_forward<T>(const GroupNormParams&, const T*, const T*, const T*, T*, T*, T*); \
+  prefix template void groupnorm_backward<T>(const GroupNormParams&, const T*, const T*, const T*, const T*, \
+      const T*, T*, T*, T*, Workspace&, const T*);
+MOODNET_KERNEL_INSTANTIATIONS(MOODNET_GROUPNORM_KERNELS)
 
 }  // namespace moodnet::kernels

@@ -22,6 +22,7 @@
 #include "moodnet/core/gemm.hpp"
 #include "moodnet/core/parallel.hpp"
 #include "moodnet/core/tensor.hpp"
+#include "moodnet/kernels/instantiation.hpp"
 
 namespace moodnet::kernels {
 
@@ -42,7 +43,7 @@ struct LinearParams {
 inline constexpr std::int64_t kLinearRowBlock = 32;
 
 template <class T>
-inline void linear_forward(const LinearParams& p, const T* x, const T* w, const T* b, T* y) {
+void linear_forward(const LinearParams& p, const T* x, const T* w, const T* b, T* y) {
   p.validate();
   eigen_single_threaded([&] {
     row_map(y, p.N, p.out, p.out).noalias() = row_map(x, p.N, p.in, p.in) * row_map(w, p.out, p.in, p.in).transpose();
@@ -53,7 +54,7 @@ inline void linear_forward(const LinearParams& p, const T* x, const T* w, const 
 }
 
 template <class T>
-inline void linear_backward_input(const LinearParams& p, const T* dy, const T* w, T* dx) {
+void linear_backward_input(const LinearParams& p, const T* dy, const T* w, T* dx) {
   p.validate();
   eigen_single_threaded([&] {
     row_map(dx, p.N, p.in, p.in).noalias() = row_map(dy, p.N, p.out, p.out) * row_map(w, p.out, p.in, p.in);
@@ -61,7 +62,7 @@ inline void linear_backward_input(const LinearParams& p, const T* dy, const T* w
 }
 
 template <class T>
-inline void linear_backward_weight(const LinearParams& p, const T* x, const T* dy, T* dw) {
+void linear_backward_weight(const LinearParams& p, const T* x, const T* dy, T* dw) {
   p.validate();
   const std::int64_t blocks = (p.out + kLinearRowBlock - 1) / kLinearRowBlock;
   auto X = row_map(x, p.N, p.in, p.in);
@@ -124,5 +125,12 @@ inline void linear_backward_bias(const LinearParams& p, std::type_identity_t<Ten
   check_shape(db.shape(), Shape{p.out}, "linear bias gradient db");
   linear_backward_bias(p, dy.data(), db.data());
 }
+
+// Compiled once where the program asks for it (kernels/instantiation.hpp).
+#define MOODNET_LINEAR_KERNELS(prefix, T) \
+  prefix template void linear_forward<T>(const LinearParams&, const T*, const T*, const T*, T*); \
+  prefix template void linear_backward_input<T>(const LinearParams&, const T*, const T*, T*); \
+  prefix template void linear_backward_weight<T>(const LinearParams&, const T*, const T*, T*);
+MOODNET_KERNEL_INSTANTIATIONS(MOODNET_LINEAR_KERNELS)
 
 }  // namespace moodnet::kernels

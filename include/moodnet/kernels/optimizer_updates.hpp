@@ -22,6 +22,7 @@
 #include "moodnet/core/workspace.hpp"
 #include "moodnet/kernels/activations.hpp"  // detail::eltwise_for: serial below 32K elements, else parallel chunks
 #include "moodnet/kernels/norm_detail.hpp"
+#include "moodnet/kernels/instantiation.hpp"
 
 namespace moodnet::kernels {
 
@@ -48,7 +49,7 @@ struct SgdParams {
 
 // grad: [n]  ->  param: [n] (updated)  momentum_buf: [n] (updated; may be null when momentum == 0)
 template <class T>
-inline void sgd_update(const SgdParams& p, const T* grad, T* param, T* momentum_buf, std::int64_t n) {
+void sgd_update(const SgdParams& p, const T* grad, T* param, T* momentum_buf, std::int64_t n) {
   p.validate();
   MOODNET_CHECK(p.momentum == 0 || momentum_buf != nullptr, "sgd: momentum=", p.momentum, " needs a momentum buffer");
   const T lr = static_cast<T>(p.lr), mu = static_cast<T>(p.momentum), wd = static_cast<T>(p.weight_decay);
@@ -136,13 +137,13 @@ inline void adam_like_update(const AdamParams& p, bool decoupled, const T* grad,
 
 // Adam with L2 weight decay.  grad: [n]  ->  param, m, v: [n] (updated; m, v start at 0)
 template <class T>
-inline void adam_update(const AdamParams& p, const T* grad, T* param, T* m, T* v, std::int64_t n) {
+void adam_update(const AdamParams& p, const T* grad, T* param, T* m, T* v, std::int64_t n) {
   detail::adam_like_update(p, false, grad, param, m, v, n);
 }
 
 // AdamW (decoupled weight decay).  grad: [n]  ->  param, m, v: [n] (updated; m, v start at 0)
 template <class T>
-inline void adamw_update(const AdamParams& p, const T* grad, T* param, T* m, T* v, std::int64_t n) {
+void adamw_update(const AdamParams& p, const T* grad, T* param, T* m, T* v, std::int64_t n) {
   detail::adam_like_update(p, true, grad, param, m, v, n);
 }
 
@@ -183,12 +184,20 @@ inline void scale_in_place(T* x, std::int64_t n, double s) {
 // torch.nn.utils.clip_grad_norm_(max_norm, norm_type=2) on one buffer: when the global norm exceeds
 // max_norm, scales by max_norm / (norm + 1e-6). Returns the norm before clipping.
 template <class T>
-inline double clip_grad_norm(T* grad, std::int64_t n, double max_norm, Workspace& ws) {
+double clip_grad_norm(T* grad, std::int64_t n, double max_norm, Workspace& ws) {
   MOODNET_CHECK(max_norm > 0, "clip_grad_norm: max_norm=", max_norm, " must be > 0");
   const double norm = global_l2_norm(grad, n, ws);
   const double coef = max_norm / (norm + 1e-6);
   if (coef < 1) scale_in_place(grad, n, coef);
   return norm;
 }
+
+// Compiled once where the program asks for it (kernels/instantiation.hpp).
+#define MOODNET_OPTIMIZER_UPDATE_KERNELS(prefix, T) \
+  prefix template void sgd_update<T>(const SgdParams&, const T*, T*, T*, std::int64_t); \
+  prefix template void adam_update<T>(const AdamParams&, const T*, T*, T*, T*, std::int64_t); \
+  prefix template void adamw_update<T>(const AdamParams&, const T*, T*, T*, T*, std::int64_t); \
+  prefix template double clip_grad_norm<T>(T*, std::int64_t, double, Workspace&);
+MOODNET_KERNEL_INSTANTIATIONS(MOODNET_OPTIMIZER_UPDATE_KERNELS)
 
 }  // namespace moodnet::kernels

@@ -53,6 +53,7 @@
 #include "moodnet/kernels/conv2d_common.hpp"
 #include "moodnet/kernels/gemm_rowmajor.hpp"
 #include "moodnet/kernels/winograd_transforms.hpp"
+#include "moodnet/kernels/instantiation.hpp"
 
 namespace moodnet::kernels {
 
@@ -358,7 +359,7 @@ inline std::int64_t winograd_workspace_bytes(const Conv2dParams& p, WinogradTile
 // y = conv(x, w) + b by Winograd. x: [N, C, H, W], w: [K, C, 3, 3], bias: [K] or nullptr, y: [N, K, OH, OW]
 // (overwritten); epilogue as in conv2d_forward. Throws moodnet::Error unless winograd_supported(p).
 template <class T>
-inline void winograd_conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, Workspace& ws,
+void winograd_conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, Workspace& ws,
                                     const ChannelAffine<T>* epilogue = nullptr,
                                     WinogradTile tile = WinogradTile::f2x2) {
   winograd_detail::check_supported(p);
@@ -368,7 +369,7 @@ inline void winograd_conv2d_forward(const Conv2dParams& p, const T* x, const T* 
 
 // dx = dL/dx (OVERWRITTEN) from dy: [N, K, OH, OW] and w: the forward of the rotated, transposed filter.
 template <class T>
-inline void winograd_conv2d_backward_input(const Conv2dParams& p, const T* dy, const T* w, T* dx, Workspace& ws,
+void winograd_conv2d_backward_input(const Conv2dParams& p, const T* dy, const T* w, T* dx, Workspace& ws,
                                            WinogradTile tile = WinogradTile::f2x2) {
   winograd_detail::check_supported(p);
   if (tile == WinogradTile::f2x2) return winograd_detail::backward_input<2>(p, dy, w, dx, ws, tile);
@@ -378,7 +379,7 @@ inline void winograd_conv2d_backward_input(const Conv2dParams& p, const T* dy, c
 // dw += dL/dw (ACCUMULATED), x: [N, C, H, W], dy: [N, K, OH, OW], dw: [K, C, 3, 3]. Bit-identical for
 // any thread count (fixed chunks of tile blocks, added in order).
 template <class T>
-inline void winograd_conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* dw, Workspace& ws,
+void winograd_conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* dw, Workspace& ws,
                                             WinogradTile tile = WinogradTile::f2x2) {
   winograd_detail::check_supported(p);
   if (tile == WinogradTile::f2x2) return winograd_detail::backward_weight<2>(p, x, dy, dw, ws, tile);
@@ -420,5 +421,15 @@ inline void winograd_conv2d_backward_weight(const Conv2dParams& p, std::type_ide
   check_shape(dw.shape(), p.weight_shape(), "winograd conv2d weight gradient dw");
   winograd_conv2d_backward_weight(p, x.data(), dy.data(), dw.data(), ws, tile);
 }
+
+// Compiled once where the program asks for it (kernels/instantiation.hpp).
+#define MOODNET_WINOGRAD_KERNELS(prefix, T) \
+  prefix template void winograd_conv2d_forward<T>(const Conv2dParams&, const T*, const T*, const T*, T*, Workspace&, \
+      const ChannelAffine<T>*, WinogradTile); \
+  prefix template void winograd_conv2d_backward_input<T>(const Conv2dParams&, const T*, const T*, T*, Workspace&, \
+      WinogradTile); \
+  prefix template void winograd_conv2d_backward_weight<T>(const Conv2dParams&, const T*, const T*, T*, Workspace&, \
+      WinogradTile);
+MOODNET_KERNEL_INSTANTIATIONS(MOODNET_WINOGRAD_KERNELS)
 
 }  // namespace moodnet::kernels
