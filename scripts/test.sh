@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# One command: install what is needed, build, and run the test suite twice: the whole suite in the
-# release build (-march=native: the AVX-512 paths on a machine that has them), then every test
-# executable in the portable build (no -march=native: the portable float paths of every kernel, layer,
-# model and reader; preset portable-tests leaves out the example programs, whose end-to-end scripts
-# run in the release build). CI runs this. The sanitizer build (ASan + UBSan) is
+# One command: install what is needed, build, and run the test suite: the whole suite in the release
+# build (-march=native: the AVX-512 and AMX paths on a machine that has them), then, in the portable
+# build (no -march=native: the portable float paths), the tests of the code that depends on the
+# architecture: the kernels (only include/moodnet/kernels/ has such paths) and what composes them, the
+# layers, optimizers, plans and models (preset portable-tests; the readers, trainers and programs
+# compile to the same logic in both and run in the release build; `cmake --preset portable` builds and
+# runs everything portable). CI runs this. The sanitizer build (ASan + UBSan) is
 # not in the default list: a file compiles about five times slower under it (tests/kernels/conv2d_direct.cpp:
 # 43 s against 8 s, Zen 5, 2026-12-01); run it before changing kernels, readers or the plan's memory
 # (it skips models/shipped_weights, CMakePresets.json).
