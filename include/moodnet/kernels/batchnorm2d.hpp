@@ -84,8 +84,8 @@ class BatchNormSync {
 // replica (batchnorm2d_backward takes it).
 template <class T>
 std::int64_t batchnorm2d_forward_train(const BatchNorm2dParams& p, const T* x, const T* gamma, const T* beta,
-                                              T* y, T* save_mean, T* save_rstd, T* running_mean, T* running_var,
-                                              BatchNormSync* sync = nullptr) {
+                                       T* y, T* save_mean, T* save_rstd, T* running_mean, T* running_var,
+                                       BatchNormSync* sync = nullptr) {
   p.validate();
   std::int64_t M = p.count();
   const std::int64_t HW = p.plane(), C = p.C;
@@ -163,7 +163,7 @@ inline void batchnorm2d_eval_scale_shift(double eps, T gamma, T beta, T running_
 //   x: [N,C,H,W]  gamma, beta, running_mean, running_var: [C]  ->  y: [N,C,H,W]
 template <class T>
 void batchnorm2d_forward_eval(const BatchNorm2dParams& p, const T* x, const T* gamma, const T* beta,
-                                     const T* running_mean, const T* running_var, T* y) {
+                              const T* running_mean, const T* running_var, T* y) {
   p.validate();
   const std::int64_t HW = p.plane(), C = p.C;
   // One task per (n, c) plane: enough parallelism even for small C; no reduction involved.
@@ -187,9 +187,9 @@ void batchnorm2d_forward_eval(const BatchNorm2dParams& p, const T* x, const T* g
 // sync, count: synchronised batchnorm (the header), count = what the forward with sync returned.
 template <class T>
 void batchnorm2d_backward(const BatchNorm2dParams& p, const T* x, const T* dy, const T* gamma,
-                                 const T* beta, const T* save_mean, const T* save_rstd, T* dx, T* dgamma,
-                                 T* dbeta, Workspace* ws = nullptr, BatchNormSync* sync = nullptr,
-                                 std::int64_t count = 0) {
+                          const T* beta, const T* save_mean, const T* save_rstd, T* dx, T* dgamma,
+                          T* dbeta, Workspace* ws = nullptr, BatchNormSync* sync = nullptr,
+                          std::int64_t count = 0) {
   p.validate();
   MOODNET_CHECK(!p.fuse_relu || beta != nullptr, "batchnorm2d_backward: fused ReLU needs beta");
   const std::int64_t M = p.count(), HW = p.plane(), C = p.C;

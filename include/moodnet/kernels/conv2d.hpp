@@ -207,7 +207,7 @@ inline void conv2d_forward_tiled(const Conv2dParams& p, const T* x, const T* w, 
 // a per-channel affine map (+ReLU) applied to each block of samples right after its GEMM and bias.
 template <class T>
 void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, Workspace& ws,
-                           const ChannelAffine<T>* epilogue = nullptr) {
+                    const ChannelAffine<T>* epilogue = nullptr) {
   p.validate();
   if (conv2d_use_direct<T>(p, Conv2dPass::forward)) return conv2d_forward_direct(p, x, w, bias, y, ws, epilogue);
   const std::int64_t G = p.groups, Cg = p.c_per_group(), Kg = p.k_per_group();

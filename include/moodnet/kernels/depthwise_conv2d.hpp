@@ -496,7 +496,7 @@ inline bool dw_is_3x3(const DepthwiseConv2dParams& p) { return p.R == 3 && p.S =
 // as it is computed.
 template <class T>
 void depthwise_conv2d_forward(const DepthwiseConv2dParams& p, const T* x, const T* w, const T* bias, T* y,
-                                     Workspace& ws, const ChannelAffine<T>* epilogue = nullptr) {
+                              Workspace& ws, const ChannelAffine<T>* epilogue = nullptr) {
   p.validate();
   if (detail::dw_use_channel_blocks(p))
     return detail::dw_is_3x3(p) ? detail::dw_blocked_forward<3>(p, x, w, bias, y, ws, epilogue)
@@ -523,7 +523,7 @@ void depthwise_conv2d_forward(const DepthwiseConv2dParams& p, const T* x, const 
 // Stride > 1: gathered phase by phase (see the comment in the body), also vectorised.
 template <class T>
 void depthwise_conv2d_backward_input(const DepthwiseConv2dParams& p, const T* dy, const T* w, T* dx,
-                                            Workspace& ws) {
+                                     Workspace& ws) {
   p.validate();
   if (detail::dw_use_channel_blocks(p)) return detail::dw_is_3x3(p) ? detail::dw_blocked_backward_input<3>(p, dy, w, dx, ws)
                                                               : detail::dw_blocked_backward_input<0>(p, dy, w, dx, ws);
@@ -592,7 +592,7 @@ void depthwise_conv2d_backward_input(const DepthwiseConv2dParams& p, const T* dy
 // bias gradient (if the caller has a bias): db[c] += sum_{n,oh,ow} dy — see depthwise_conv2d_backward_bias.
 template <class T>
 void depthwise_conv2d_backward_weight(const DepthwiseConv2dParams& p, const T* x, const T* dy, T* dw,
-                                             Workspace& ws) {
+                                      Workspace& ws) {
   p.validate();
   if (detail::dw_use_channel_blocks(p, 12)) return detail::dw_is_3x3(p) ? detail::dw_blocked_backward_weight<3>(p, x, dy, dw, ws)
                                                               : detail::dw_blocked_backward_weight<0>(p, x, dy, dw, ws);

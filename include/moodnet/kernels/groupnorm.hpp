@@ -55,7 +55,7 @@ struct GroupNormParams {
 //   x: [N,C,H,W]  gamma, beta: [C]  ->  y: [N,C,H,W]  save_mean, save_rstd: [N, G]
 template <class T>
 void groupnorm_forward(const GroupNormParams& p, const T* x, const T* gamma, const T* beta, T* y,
-                              T* save_mean, T* save_rstd) {
+                       T* save_mean, T* save_rstd) {
   p.validate();
   const std::int64_t Cg = p.group_channels(), HW = p.plane(), M = p.group_size();
   parallel_for(p.N * p.G, [&](std::int64_t ng) {
@@ -84,8 +84,8 @@ void groupnorm_forward(const GroupNormParams& p, const T* x, const T* gamma, con
 //   ws: scratch, slot 0 holds 2*N*C doubles. beta: [C], needed only with p.fuse_relu (for the mask).
 template <class T>
 void groupnorm_backward(const GroupNormParams& p, const T* x, const T* dy, const T* gamma,
-                               const T* save_mean, const T* save_rstd, T* dx, T* dgamma, T* dbeta, Workspace& ws,
-                               const T* beta = nullptr) {
+                        const T* save_mean, const T* save_rstd, T* dx, T* dgamma, T* dbeta, Workspace& ws,
+                        const T* beta = nullptr) {
   p.validate();
   MOODNET_CHECK(!p.fuse_relu || beta != nullptr, "groupnorm_backward: fused ReLU needs beta");
   const std::int64_t N = p.N, C = p.C, Cg = p.group_channels(), HW = p.plane(), M = p.group_size();

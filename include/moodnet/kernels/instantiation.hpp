@@ -10,8 +10,9 @@
 //     for any header-only library.
 //   - MOODNET_COMPILED_KERNELS: `extern template` declarations for float and double, so the
 //     translation unit only calls the entry points and its compiler never sees their bodies (nor
-//     the GEMMs, AMX, Winograd and direct-convolution code behind them): about half of the machine
-//     code of a program that builds a model is kernels, so it compiles that much faster.
+//     the GEMMs, AMX, Winograd and direct-convolution code behind them). In examples/predict.cpp
+//     the kernels were 43% of the machine code (nm sizes) and its g++ -O3 compile went from 130 s
+//     to 50 s (2026-12-03, AMX Xeon, 2-thread fp32 peak 266 GFLOP/s).
 //   - MOODNET_INSTANTIATE_KERNELS=<type> (float or double): the explicit instantiation definitions
 //     for that type. Exactly one translation unit of the program per type does this, by including
 //     moodnet/kernels/instantiate.hpp; see there.

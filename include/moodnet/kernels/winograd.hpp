@@ -360,8 +360,8 @@ inline std::int64_t winograd_workspace_bytes(const Conv2dParams& p, WinogradTile
 // (overwritten); epilogue as in conv2d_forward. Throws moodnet::Error unless winograd_supported(p).
 template <class T>
 void winograd_conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, Workspace& ws,
-                                    const ChannelAffine<T>* epilogue = nullptr,
-                                    WinogradTile tile = WinogradTile::f2x2) {
+                             const ChannelAffine<T>* epilogue = nullptr,
+                             WinogradTile tile = WinogradTile::f2x2) {
   winograd_detail::check_supported(p);
   if (tile == WinogradTile::f2x2) return winograd_detail::forward<2>(p, x, w, bias, y, ws, epilogue, tile);
   winograd_detail::forward<4>(p, x, w, bias, y, ws, epilogue, tile);
@@ -370,7 +370,7 @@ void winograd_conv2d_forward(const Conv2dParams& p, const T* x, const T* w, cons
 // dx = dL/dx (OVERWRITTEN) from dy: [N, K, OH, OW] and w: the forward of the rotated, transposed filter.
 template <class T>
 void winograd_conv2d_backward_input(const Conv2dParams& p, const T* dy, const T* w, T* dx, Workspace& ws,
-                                           WinogradTile tile = WinogradTile::f2x2) {
+                                    WinogradTile tile = WinogradTile::f2x2) {
   winograd_detail::check_supported(p);
   if (tile == WinogradTile::f2x2) return winograd_detail::backward_input<2>(p, dy, w, dx, ws, tile);
   winograd_detail::backward_input<4>(p, dy, w, dx, ws, tile);
@@ -380,7 +380,7 @@ void winograd_conv2d_backward_input(const Conv2dParams& p, const T* dy, const T*
 // any thread count (fixed chunks of tile blocks, added in order).
 template <class T>
 void winograd_conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* dw, Workspace& ws,
-                                            WinogradTile tile = WinogradTile::f2x2) {
+                                     WinogradTile tile = WinogradTile::f2x2) {
   winograd_detail::check_supported(p);
   if (tile == WinogradTile::f2x2) return winograd_detail::backward_weight<2>(p, x, dy, dw, ws, tile);
   winograd_detail::backward_weight<4>(p, x, dy, dw, ws, tile);
